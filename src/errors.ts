@@ -12,12 +12,14 @@ export const ERROR_CODES = {
   },
   TDB_SCHEMA_UNSUPPORTED: {
     extremedb: null,
-    description: 'The schema uses a DDL construct tandemdb does not implement (events, TTL, rtree, ...).',
+    description:
+      'The schema uses a DDL construct tandemdb does not implement (events, TTL, rtree, ...).',
   },
   // Store and transactions.
   TDB_OUT_OF_MEMORY: {
     extremedb: 'MCO_E_NOMEM',
-    description: 'The write would exceed the database memory size; the transaction was rolled back.',
+    description:
+      'The write would exceed the database memory size; the transaction was rolled back.',
   },
   TDB_DUPLICATE_KEY: {
     extremedb: 'MCO_S_DUPLICATE',
@@ -38,7 +40,8 @@ export const ERROR_CODES = {
   },
   TDB_TXN_ASYNC: {
     extremedb: null,
-    description: 'A write transaction function returned a promise; write functions must be synchronous.',
+    description:
+      'A write transaction function returned a promise; write functions must be synchronous.',
   },
   TDB_TXN_NESTED: {
     extremedb: 'MCO_E_TRANSACT',
@@ -65,7 +68,8 @@ export const ERROR_CODES = {
   },
   TDB_INCOMPATIBLE_MODES: {
     extremedb: 'MCO_E_HA_INCOMPATIBLE_MODES',
-    description: 'The replication parameters contradict each other (quorum with async or window > 1).',
+    description:
+      'The replication parameters contradict each other (quorum with async or window > 1).',
   },
   TDB_INVALID_PARAMETER: {
     extremedb: 'MCO_E_HA_INVALID_PARAMETER',
@@ -116,7 +120,10 @@ export const ERROR_CODES = {
     extremedb: 'MCO_E_NW_CLOSED',
     description: 'The channel or connection was used after it was closed.',
   },
-  TDB_TIMEOUT: { extremedb: 'MCO_E_HA_TIMEOUT', description: 'An operation did not finish in time.' },
+  TDB_TIMEOUT: {
+    extremedb: 'MCO_E_HA_TIMEOUT',
+    description: 'An operation did not finish in time.',
+  },
   // Programmer errors.
   TDB_INTERNAL: {
     extremedb: null,

@@ -26,10 +26,20 @@ export interface KeyReader {
   hashRecord(rid: number): number
   /** A 32-bit hash of a full search key, equal to `hashRecord` of a record with that key. */
   hashKey(key: SearchKey): number
+  /**
+   * Optional fast path, offered only for single-part keys that one number orders exactly
+   * (integers up to 53 bits, float, double): the number whose ascending order is the index
+   * order of the record's key (a `desc` key may return the negated value). Never NaN; two
+   * records compare 0 exactly when their numbers are equal. An ordered index caches these
+   * numbers next to its rids, so searches read no records. Offer both methods or neither.
+   */
+  numericKey?(rid: number): number
+  /** The number of a one-part search key, on the same scale as `numericKey`. */
+  numericSearchKey?(key: SearchKey): number
 }
 
 export interface MemoryBudget {
-  /** Reserves `bytes`; throws StoreError TDB_OUT_OF_MEMORY (changing nothing) if they do not fit. */
+  /** Reserves `bytes`; throws StoreError TDB_OUT_OF_MEMORY (changing nothing) if they don't fit. */
   charge(bytes: number): void
   /** Gives back bytes reserved earlier. */
   release(bytes: number): void
@@ -46,7 +56,7 @@ export interface OrderedIndex {
   readonly version: number
   /** Memory this index holds from the budget, in bytes. */
   readonly bytesCharged: number
-  /** Adds a record. Unique index with an equal key: throws StoreError TDB_DUPLICATE_KEY, no change. */
+  /** Adds a record; a unique index with an equal key throws TDB_DUPLICATE_KEY, no change. */
   insert(rid: number): void
   /** Removes a record that is in the index (asserted). */
   remove(rid: number): void
@@ -78,7 +88,7 @@ export interface HashIndex {
   readonly size: number
   /** Memory this index holds from the budget, in bytes. */
   readonly bytesCharged: number
-  /** Adds a record. Unique index with an equal key: throws StoreError TDB_DUPLICATE_KEY, no change. */
+  /** Adds a record; a unique index with an equal key throws TDB_DUPLICATE_KEY, no change. */
   insert(rid: number): void
   /** Removes a record that is in the index (asserted). */
   remove(rid: number): void

@@ -64,7 +64,11 @@ export interface ReadTransaction {
   /** An unpositioned cursor over a tree, hash or list index. */
   cursor<T = ObjectValues>(cls: ClassRef, index: IndexRef): Cursor<T>
   /** The objects of an ordered index within bounds, in index order. */
-  range<T = ObjectValues>(cls: ClassRef, index: IndexRef, options: RangeOptions): IterableIterator<T>
+  range<T = ObjectValues>(
+    cls: ClassRef,
+    index: IndexRef,
+    options: RangeOptions,
+  ): IterableIterator<T>
   /** The number of objects of a class. */
   count(cls: ClassRef): number
 }
