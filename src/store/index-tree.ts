@@ -116,7 +116,8 @@ export class TreeIndex implements OrderedIndex {
     const pos = this.#numeric
       ? entryBoundNumeric(leaf, num, rid, true)
       : entryBoundRecord(this.#keys, leaf, rid, true)
-    assert(pos < leaf.count && leaf.rids[pos] === rid, `tree remove: rid ${rid} is not in the index`)
+    const present = pos < leaf.count && leaf.rids[pos] === rid
+    assert(present, `tree remove: rid ${rid} is not in the index`)
     removeEntry(leaf, pos)
     if (pos === 0 && leaf.count > 0) this.#fixSeparators(this.#height, leaf)
     this.#rebalance(leaf)
