@@ -79,7 +79,11 @@ const INTEGER_RANGES: readonly (readonly [keyof MasterConfig, number, number])[]
 
 /** Fills defaults and validates; throws TDB_INVALID_PARAMETER or TDB_INCOMPATIBLE_MODES. */
 export function masterConfig(options: MasterOptions): MasterConfig {
-  const config: MasterConfig = Object.freeze({ ...MASTER_DEFAULTS, ...definedOnly(options) })
+  const config: MasterConfig = Object.freeze({
+    ...MASTER_DEFAULTS,
+    ...definedOnly(options),
+    classes: options.classes,
+  })
   if (config.mode !== 'sync' && config.mode !== 'async') {
     throw invalid('mode', config.mode, "'sync' or 'async'")
   }

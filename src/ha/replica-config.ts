@@ -55,7 +55,12 @@ const INTEGER_RANGES: readonly (readonly [keyof ReplicaConfig, number, number])[
 
 /** Fills defaults and validates; throws TDB_INVALID_PARAMETER. */
 export function replicaConfig(options: ReplicaOptions): ReplicaConfig {
-  const config: ReplicaConfig = Object.freeze({ ...REPLICA_DEFAULTS, ...definedOnly(options) })
+  const config: ReplicaConfig = Object.freeze({
+    ...REPLICA_DEFAULTS,
+    ...definedOnly(options),
+    dbName: options.dbName,
+    classes: options.classes,
+  })
   if (typeof config.dbName !== 'string' || config.dbName.length === 0) {
     throw new ReplicationError('TDB_INVALID_PARAMETER', 'replica dbName must be a non-empty string', {
       parameter: 'dbName',
