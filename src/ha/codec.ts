@@ -290,3 +290,8 @@ function malformed(message: string, cause?: unknown): ProtocolError {
   const text = `malformed replication message: ${message}`
   return new ProtocolError('TDB_FRAME_MALFORMED', text, {}, cause === undefined ? {} : { cause })
 }
+
+/** The encoded size of a value (hot-load batches are cut near hotsyncMsgBytes with it). */
+export function encodedSize(value: unknown): number {
+  return packr.pack(value).length
+}

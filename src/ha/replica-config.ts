@@ -62,9 +62,8 @@ export function replicaConfig(options: ReplicaOptions): ReplicaConfig {
     classes: options.classes,
   })
   if (typeof config.dbName !== 'string' || config.dbName.length === 0) {
-    throw new ReplicationError('TDB_INVALID_PARAMETER', 'replica dbName must be a non-empty string', {
-      parameter: 'dbName',
-    })
+    const message = 'replica dbName must be a non-empty string'
+    throw new ReplicationError('TDB_INVALID_PARAMETER', message, { parameter: 'dbName' })
   }
   for (const [name, min, max] of INTEGER_RANGES) checkInteger(name, config[name], min, max)
   for (const name of ['forceSync', 'filter', 'autoExtend'] as const) {

@@ -60,7 +60,13 @@ export interface MasterStatus {
  * The replica's attach session: `idle` (not connected) → `handshake` (Attach sent) →
  * `loading` | `catching-up` | `streaming` → `stopped`.
  */
-export type ReplicaState = 'idle' | 'handshake' | 'loading' | 'catching-up' | 'streaming' | 'stopped'
+export type ReplicaState =
+  | 'idle'
+  | 'handshake'
+  | 'loading'
+  | 'catching-up'
+  | 'streaming'
+  | 'stopped'
 
 export interface ReplicaStatus {
   readonly state: ReplicaState

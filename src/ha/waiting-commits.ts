@@ -1,0 +1,77 @@
+/**
+ * Commits waiting for their sync replicas. Each commit waits on the set of sync replicas that
+ * were sent it as part of their live stream; an ack covering it removes a replica from the
+ * set, a detached replica also removes itself but marks the commit `replica-detached`.
+ * Outcomes leave strictly in sequencer order, so a commit whose replicas all answered still
+ * waits behind an earlier one.
+ */
+import type { CommitOutcome } from './ready.js'
+import type { ConnId } from './inputs.js'
+import { assert } from '../util/assert.js'
+
+interface WaitingCommit {
+  readonly seq: bigint
+  readonly waitingOn: Set<ConnId>
+  detached: boolean
+}
+
+export class WaitingCommits {
+  #queue: WaitingCommit[] = []
+  #lastOutcomeSeq: bigint | null = null
+
+  get length(): number {
+    return this.#queue.length
+  }
+
+  /** Registers commit `seq` waiting on `conns` (possibly none). */
+  add(seq: bigint, conns: Iterable<ConnId>): void {
+    const last = this.#queue.at(-1)?.seq ?? this.#lastOutcomeSeq
+    assert(last === null || seq > last, `commit ${seq} is not after ${String(last)}`)
+    this.#queue.push({ seq, waitingOn: new Set(conns), detached: false })
+  }
+
+  /** `conn` has applied everything up to `seq`. */
+  acked(conn: ConnId, seq: bigint): void {
+    for (const commit of this.#queue) {
+      if (commit.seq > seq) break
+      commit.waitingOn.delete(conn)
+    }
+  }
+
+  /** `conn` left before acking: every commit still waiting on it becomes replica-detached. */
+  detached(conn: ConnId): void {
+    for (const commit of this.#queue) {
+      if (commit.waitingOn.delete(conn)) commit.detached = true
+    }
+  }
+
+  /** Removes and returns the outcomes that are decided, in sequencer order. */
+  takeDecided(): CommitOutcome[] {
+    const outcomes: CommitOutcome[] = []
+    while (this.#queue.length > 0 && (this.#queue[0] as WaitingCommit).waitingOn.size === 0) {
+      const commit = this.#queue.shift() as WaitingCommit
+      outcomes.push(Object.freeze({
+        seq: commit.seq,
+        status: commit.detached ? 'replica-detached' : 'ok',
+      }))
+      this.#lastOutcomeSeq = commit.seq
+    }
+    return outcomes
+  }
+
+  /** True when some waiting commit still waits on `conn`. */
+  waitsOn(conn: ConnId): boolean {
+    return this.#queue.some((commit) => commit.waitingOn.has(conn))
+  }
+
+  invariants(lastCommittedSeq: bigint): void {
+    let previous = this.#lastOutcomeSeq
+    for (const commit of this.#queue) {
+      assert(previous === null || commit.seq > previous, 'waiting commits are out of order')
+      assert(commit.seq <= lastCommittedSeq, 'a waiting commit is after the last commit')
+      previous = commit.seq
+    }
+    const head = this.#queue[0]
+    assert(head === undefined || head.waitingOn.size > 0, 'a decided commit was not released')
+  }
+}
