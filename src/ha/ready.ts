@@ -72,7 +72,10 @@ export interface MasterReady {
  * answered with an `applied { seq }` input (or `applyFailed`).
  */
 export type ReplicaApply =
-  /** Empty the database before a full load (engine.clear()). */
+  /**
+   * Empty the database before a full load and set its sequencer to 0 (engine.clear();
+   * engine.setSequencer(0n)), so that change sets forwarded during the load apply in order.
+   */
   | { readonly kind: 'clear' }
   /** Insert loaded objects (engine.loadObjects(ops, isLocal)). */
   | {
