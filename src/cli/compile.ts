@@ -23,7 +23,8 @@ interface CompileArgs {
   readonly runtimeImport: string
 }
 
-export const COMPILE_USAGE = 'usage: tandemdb compile <file> [-o <out.ts> | -o -] [--runtime <specifier>]\n'
+export const COMPILE_USAGE =
+  'usage: tandemdb compile <file> [-o <out.ts> | -o -] [--runtime <specifier>]\n'
 
 /**
  * Runs `tandemdb compile` with the arguments after the subcommand name; resolves to the exit code.
@@ -50,7 +51,8 @@ export async function compileCommand(
   let source: string
   try {
     const dictionary = loadDictionary(text, parsed.file)
-    source = generateModule(dictionary, { runtimeImport: parsed.runtimeImport, source: parsed.file })
+    const { runtimeImport, file } = parsed
+    source = generateModule(dictionary, { runtimeImport, source: file })
   } catch (error) {
     if (!(error instanceof SchemaError)) throw error
     io.stderr.write(`${error.message}\n`)

@@ -14,7 +14,15 @@ import type {
   IndexKey,
   StructDef,
 } from './dictionary.js'
-import type { ClassNode, FieldNode, IndexNode, KeyNode, SchemaNode, TypeNode } from './ast.js'
+import type {
+  ClassNode,
+  DeclareNode,
+  FieldNode,
+  IndexNode,
+  KeyNode,
+  SchemaNode,
+  TypeNode,
+} from './ast.js'
 import { RESERVED_TYPE_NAMES } from './reserved-names.js'
 import { schemaErrorAt } from './schema-error-at.js'
 import { classShapeHash, replicatedHash } from './shape-hash.js'
@@ -83,10 +91,9 @@ class Checker {
   }
 
   #declarations() {
-    let database: { name: string; pos: SourcePosition } | null = null
-    let autoOid: { size: number; pos: SourcePosition } | null = null
-    let oid: { struct: string; structPos: SourcePosition; size: number; pos: SourcePosition } | null =
-      null
+    let database: Extract<DeclareNode, { kind: 'database' }> | null = null
+    let autoOid: Extract<DeclareNode, { kind: 'auto_oid' }> | null = null
+    let oid: Extract<DeclareNode, { kind: 'oid' }> | null = null
     for (const node of this.#schema.declares) {
       const first = node.kind === 'database' ? database : node.kind === 'auto_oid' ? autoOid : oid
       if (first !== null) {
@@ -152,9 +159,11 @@ class Checker {
   #field(node: FieldNode): FieldDef {
     const type = this.#type(node.type)
     if (node.arrayLength !== null && type.kind === 'vector') {
-      throw invalid(node.pos, 'a fixed array of non-vector elements', `an array of vectors '${node.name}'`)
+      const found = `an array of vectors '${node.name}'`
+      throw invalid(node.pos, 'a fixed array of non-vector elements', found)
     }
-    if (node.nullable && (type.kind === 'vector' || type.kind === 'struct' || node.arrayLength !== null)) {
+    const compound = type.kind === 'vector' || type.kind === 'struct' || node.arrayLength !== null
+    if (node.nullable && compound) {
       const what = node.arrayLength !== null ? 'array' : type.kind
       throw invalid(node.pos, 'a scalar field after nullable', `${what} field '${node.name}'`)
     }
@@ -197,8 +206,9 @@ class Checker {
         const target = innermostStruct(field.type)
         if (target === null) return
         if (path.includes(target)) {
-          const found = `'${[...path, target].join("' in '")}'`
-          throw invalid(node.fields[at]?.pos ?? node.pos, 'a struct that does not contain itself', found)
+          const found = `'${[...path, target].join("' containing '")}'`
+          const pos = node.fields[at]?.pos ?? node.pos
+          throw invalid(pos, 'a struct that does not contain itself', found)
         }
         visit(target, [...path, target])
       })
@@ -219,9 +229,12 @@ class Checker {
 
   #class(node: ClassNode, id: number, context: ShapeContext, oidDeclared: boolean): ClassDef {
     const fields = this.#fields(node.fields, 'class')
-    if (fields.length === 0) throw invalid(node.pos, 'at least one field', `class '${node.name}' with none`)
+    if (fields.length === 0) {
+      throw invalid(node.pos, 'at least one field', `class '${node.name}' with none`)
+    }
     const indexes = this.#indexes(node, fields, oidDeclared)
-    const shape = { id, name: node.name, local: node.local, qualifiers: node.qualifiers, fields, indexes }
+    const { name, local, qualifiers } = node
+    const shape = { id, name, local, qualifiers, fields, indexes }
     return { ...shape, shapeHash: classShapeHash(shape, context) }
   }
 
@@ -255,7 +268,8 @@ class Checker {
       case 'hash': {
         const keys = this.#keys(node, index.keys, fields)
         const base = { name, unique: index.unique, keys }
-        return kind === 'tree' ? { kind, ...base } : { kind, ...base, initialSize: index.initialSize }
+        if (kind === 'tree') return { kind, ...base }
+        return { kind, ...base, initialSize: index.initialSize }
       }
       case 'autoid':
         return { kind, name, initialSize: index.initialSize }
@@ -296,7 +310,8 @@ class Checker {
       }
       if (last && struct !== undefined) {
         const found = `struct field '${key.path.join('.')}'`
-        throw invalid(pos, `a field of struct '${struct.name}' (${key.path.join('.')}.<field>)`, found)
+        const expected = `a field of struct '${struct.name}' (${key.path.join('.')}.<field>)`
+        throw invalid(pos, expected, found)
       }
       if (last) {
         const kind = field.arrayLength !== null ? 'array' : field.type.kind
@@ -314,14 +329,19 @@ class Checker {
 
   /** `autoid_t<Class>` names a class that has an autoid index. */
   #checkAutoidTargets(classes: readonly ClassDef[]): void {
-    const owners: { fields: readonly FieldNode[] }[] = [...this.#schema.structs, ...this.#schema.classes]
+    const owners: { fields: readonly FieldNode[] }[] = [
+      ...this.#schema.structs,
+      ...this.#schema.classes,
+    ]
     for (const owner of owners) {
       for (const field of owner.fields) {
         let type = field.type
         while (type.kind === 'vector') type = type.element
         if (type.kind !== 'autoid' || type.className === null) continue
         const target = classes.find((cls) => cls.name === type.className)
-        if (target === undefined) throw invalid(type.classPos, 'a class name', `'${type.className}'`)
+        if (target === undefined) {
+          throw invalid(type.classPos, 'a class name', `'${type.className}'`)
+        }
         if (!target.indexes.some((index) => index.kind === 'autoid')) {
           throw invalid(type.classPos, 'a class with an autoid index', `'${type.className}'`)
         }

@@ -82,7 +82,9 @@ function imports(dictionary: Dictionary, options: GenerateOptions): string {
   const dictionaryFrom = options.dictionaryTypeImport ?? options.runtimeImport
   if (dictionaryFrom === options.runtimeImport) runtime.add('Dictionary')
   const lines = [importLine([...runtime].sort(), options.runtimeImport)]
-  if (dictionaryFrom !== options.runtimeImport) lines.unshift(importLine(['Dictionary'], dictionaryFrom))
+  if (dictionaryFrom !== options.runtimeImport) {
+    lines.unshift(importLine(['Dictionary'], dictionaryFrom))
+  }
   return lines.join('')
 }
 
@@ -93,7 +95,8 @@ export function isImportSpecifier(text: string): boolean {
 
 function importLine(names: readonly string[], from: string): string {
   if (!isImportSpecifier(from)) {
-    throw new TandemError('TDB_INVALID_ARGUMENT', `not an import specifier: ${JSON.stringify(from)}`)
+    const message = `not an import specifier: ${JSON.stringify(from)}`
+    throw new TandemError('TDB_INVALID_ARGUMENT', message)
   }
   return `import type { ${names.join(', ')} } from '${from}'\n`
 }
@@ -109,7 +112,8 @@ function enumCode(def: EnumDef): string {
 }
 
 function structCode(def: StructDef): string {
-  return `/** Struct \`${def.name}\`. */\nexport interface ${def.name} {\n${fieldLines(def.fields)}}\n`
+  const fields = fieldLines(def.fields)
+  return `/** Struct \`${def.name}\`. */\nexport interface ${def.name} {\n${fields}}\n`
 }
 
 function fieldLines(fields: readonly FieldDef[]): string {
@@ -177,7 +181,8 @@ function classCode(cls: ClassDef, context: CodegenContext): string {
     `/** Class \`${name}\` (id ${id}).${local} */\n` +
     `export interface ${name} {\n${fieldLines(cls.fields)}}\n\n` +
     `/** Typed access to class \`${name}\` in a transaction. */\n` +
-    `export const ${name} = {\n  classId: ${id},\n  name: '${name}',\n${methods.join('')}} as const\n`
+    `export const ${name} = {\n  classId: ${id},\n  name: '${name}',\n` +
+    `${methods.join('')}} as const\n`
   )
 }
 
@@ -263,7 +268,11 @@ function keyTsType(cls: ClassDef, keys: readonly IndexKey[], context: CodegenCon
 }
 
 /** The field a key path names, through struct fields (the checker has validated the path). */
-function keyField(fields: readonly FieldDef[], path: readonly string[], context: CodegenContext): FieldDef {
+function keyField(
+  fields: readonly FieldDef[],
+  path: readonly string[],
+  context: CodegenContext,
+): FieldDef {
   let current = fields
   let field: FieldDef | undefined
   for (const part of path) {

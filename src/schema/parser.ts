@@ -198,7 +198,8 @@ class Parser {
     } else if (this.#isWord('oid')) {
       this.#next()
       const struct = this.#ident('a struct name')
-      node = { kind: 'oid', struct: struct.text, structPos: struct.pos, size: this.#bracketSize(), pos }
+      const size = this.#bracketSize()
+      node = { kind: 'oid', struct: struct.text, structPos: struct.pos, size, pos }
     } else {
       throw this.#syntax("'database', 'auto_oid' or 'oid'")
     }
@@ -316,7 +317,11 @@ class Parser {
   }
 
   /** `list [name];`, `autoid[N] [name];`, `oid [name];` (the name defaults to the keyword). */
-  #implicitKeyIndex(keyword: Token, kind: 'list' | 'autoid' | 'oid', initialSize: number): IndexNode {
+  #implicitKeyIndex(
+    keyword: Token,
+    kind: 'list' | 'autoid' | 'oid',
+    initialSize: number,
+  ): IndexNode {
     const named = this.#peek().kind === 'ident' ? this.#next() : null
     this.#punct(';')
     return {
@@ -340,8 +345,9 @@ class Parser {
     const keyword = this.#peek()
     const unsupported = keyword.kind === 'ident' ? UNSUPPORTED_MEMBERS.get(keyword.text) : undefined
     if (unsupported !== undefined) throw unsupportedAt(keyword.pos, unsupported, keyword.text)
-    if (modifier?.text === 'nonunique' ? !this.#isWord('hash') : !this.#isWord('tree') && !this.#isWord('hash')) {
-      throw this.#syntax(modifier?.text === 'nonunique' ? "'hash'" : "'tree' or 'hash'")
+    const nonunique = modifier?.text === 'nonunique'
+    if (!this.#isWord('hash') && (nonunique || !this.#isWord('tree'))) {
+      throw this.#syntax(nonunique ? "'hash'" : "'tree' or 'hash'")
     }
     const kind = this.#next().text === 'tree' ? 'tree' : 'hash'
     this.#punct('<')
@@ -374,7 +380,8 @@ class Parser {
     if (this.#isWord('asc') || this.#isWord('desc')) {
       const order = this.#next()
       if (kind === 'hash') {
-        throw schemaErrorAt('TDB_SCHEMA_INVALID', order.pos, 'a hash key without an order', `'${order.text}'`)
+        const expected = 'a hash key without an order'
+        throw schemaErrorAt('TDB_SCHEMA_INVALID', order.pos, expected, `'${order.text}'`)
       }
       descending = order.text === 'desc'
       orderPos = order.pos

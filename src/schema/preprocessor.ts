@@ -17,8 +17,9 @@ interface Macro {
 }
 
 interface Conditional {
-  /** The `#ifdef`/`#ifndef` token, for the error when it is never closed. */
-  readonly start: Token
+  /** `ifdef` or `ifndef`, and where its `#` is, for the error when it is never closed. */
+  readonly directive: string
+  readonly pos: SourcePosition
   readonly parentActive: boolean
   readonly condition: boolean
   elseSeen: boolean
@@ -70,7 +71,7 @@ class Preprocessor {
     assert(eof !== undefined && eof.kind === 'eof', 'the token list ends with eof')
     const open = this.#conditionals[this.#conditionals.length - 1]
     if (open !== undefined) {
-      const expected = `'#endif' for the '#${open.start.text}' at ${lineColumn(open.start.pos)}`
+      const expected = `'#endif' for the '#${open.directive}' at ${lineColumn(open.pos)}`
       throw schemaErrorAt('TDB_SCHEMA_SYNTAX', eof.pos, expected, 'end of file')
     }
     this.#output.push(eof)
@@ -99,16 +100,17 @@ class Preprocessor {
     const [name, ...args] = line
     if (name === undefined || name.kind !== 'ident') {
       const found = name === undefined ? 'end of line' : describeToken(name)
-      throw schemaErrorAt('TDB_SCHEMA_SYNTAX', name?.pos ?? hash.pos, `a directive (${DIRECTIVES})`, found)
+      const pos = name?.pos ?? hash.pos
+      throw schemaErrorAt('TDB_SCHEMA_SYNTAX', pos, `a directive (${DIRECTIVES})`, found)
     }
     switch (name.text) {
       case 'ifdef':
       case 'ifndef':
-        return this.#ifdef(name, args)
+        return this.#ifdef(hash, name, args)
       case 'else':
-        return this.#else(name, args)
+        return this.#else(hash, args)
       case 'endif':
-        return this.#endif(name, args)
+        return this.#endif(hash, args)
     }
     // Other directives in a skipped group are not looked at, as in C.
     if (!this.#active()) return
@@ -121,7 +123,8 @@ class Preprocessor {
       case 'include':
         throw unsupportedAt(hash.pos, 'directive', '#include')
       default:
-        throw schemaErrorAt('TDB_SCHEMA_SYNTAX', name.pos, `a directive (${DIRECTIVES})`, `'#${name.text}'`)
+        const found = `'#${name.text}'`
+        throw schemaErrorAt('TDB_SCHEMA_SYNTAX', hash.pos, `a directive (${DIRECTIVES})`, found)
     }
   }
 
@@ -141,31 +144,33 @@ class Preprocessor {
     if (previous === undefined) this.#macros.set(name.text, { name, body })
   }
 
-  #ifdef(directive: Token, args: Token[]): void {
+  #ifdef(hash: Token, directive: Token, args: Token[]): void {
     const name = this.#onlyName(directive, args)
     const defined = this.#macros.has(name.text)
     this.#conditionals.push({
-      start: directive,
+      directive: directive.text,
+      pos: hash.pos,
       parentActive: this.#active(),
       condition: directive.text === 'ifdef' ? defined : !defined,
       elseSeen: false,
     })
   }
 
-  #else(directive: Token, args: Token[]): void {
+  #else(hash: Token, args: Token[]): void {
     this.#endOfLine(args)
     const top = this.#conditionals[this.#conditionals.length - 1]
     if (top === undefined || top.elseSeen) {
       const found = top === undefined ? "'#else' without '#ifdef'" : "a second '#else'"
-      throw schemaErrorAt('TDB_SCHEMA_SYNTAX', directive.pos, "'#endif'", found)
+      throw schemaErrorAt('TDB_SCHEMA_SYNTAX', hash.pos, "'#endif'", found)
     }
     top.elseSeen = true
   }
 
-  #endif(directive: Token, args: Token[]): void {
+  #endif(hash: Token, args: Token[]): void {
     this.#endOfLine(args)
     if (this.#conditionals.pop() === undefined) {
-      throw schemaErrorAt('TDB_SCHEMA_SYNTAX', directive.pos, "'#ifdef' or '#ifndef' before it", "'#endif'")
+      const expected = "'#ifdef' or '#ifndef' before it"
+      throw schemaErrorAt('TDB_SCHEMA_SYNTAX', hash.pos, expected, "'#endif'")
     }
   }
 
