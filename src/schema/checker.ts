@@ -17,6 +17,7 @@ import type {
 import type {
   ClassNode,
   DeclareNode,
+  EnumNode,
   FieldNode,
   IndexNode,
   KeyNode,
@@ -66,6 +67,9 @@ class Checker {
     this.#collectNames()
     for (const node of this.#schema.enums) this.#enums.set(node.name, this.#enum(node))
     for (const node of this.#schema.structs) {
+      if (node.fields.length === 0) {
+        throw invalid(node.pos, 'at least one field', `struct '${node.name}' with none`)
+      }
       this.#structs.set(node.name, { name: node.name, fields: this.#fields(node.fields, 'struct') })
     }
     this.#checkStructCycles()
@@ -130,7 +134,7 @@ class Checker {
     }
   }
 
-  #enum(node: SchemaNode['enums'][number]): EnumDef {
+  #enum(node: EnumNode): EnumDef {
     const seen = new Map<string, SourcePosition>()
     for (const member of node.members) {
       const first = seen.get(member.name)

@@ -1,6 +1,6 @@
 /**
- * The DDL lexer: text to tokens, each with its file, line and column. Comments (`//` and
- * `/* ... *\/`) and white space are dropped. Tokens are identifiers, unsigned integers (decimal or
+ * The DDL lexer: text to tokens, each with its file, line and column. Line comments, block
+ * comments and white space are dropped. Tokens are identifiers, unsigned integers (decimal or
  * `0x` hex), string literals and single-character punctuation; `#` directives are split into
  * ordinary tokens and recognised by the preprocessor (a `#` that starts its line).
  */

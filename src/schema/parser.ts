@@ -117,8 +117,8 @@ class Parser {
 
   // Token access.
 
-  #peek(ahead = 0): Token {
-    const token = this.#tokens[Math.min(this.#at + ahead, this.#tokens.length - 1)]
+  #peek(): Token {
+    const token = this.#tokens[Math.min(this.#at, this.#tokens.length - 1)]
     assert(token !== undefined, 'the token list is not empty')
     return token
   }
@@ -230,8 +230,7 @@ class Parser {
     this.#punct('{')
     const members: { name: string; value: number; pos: SourcePosition }[] = []
     let value = 0
-    do {
-      if (members.length > 0 && this.#isPunct('}')) break
+    for (;;) {
       const member = this.#ident('an enum member name')
       if (this.#isPunct('=')) {
         this.#next()
@@ -239,7 +238,11 @@ class Parser {
       }
       members.push({ name: member.text, value, pos: member.pos })
       value += 1
-    } while (this.#isPunct(',') && this.#next())
+      if (!this.#isPunct(',')) break
+      this.#next()
+      // A trailing comma before '}' is accepted, as in C.
+      if (this.#isPunct('}')) break
+    }
     this.#punct('}')
     this.#punct(';')
     return { name: name.text, pos: name.pos, members }

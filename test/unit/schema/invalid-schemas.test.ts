@@ -394,6 +394,12 @@ const INVALID: BadSchema[] = [
     message: "expected 'persistent' or 'transient', found 'transient' after 'persistent'",
   },
   {
+    title: 'struct without fields',
+    text: `${DB}struct S {\n};\n`,
+    code: 'TDB_SCHEMA_INVALID', line: 2, column: 8,
+    message: "expected at least one field, found struct 'S' with none",
+  },
+  {
     title: 'class without fields',
     text: `${DB}class A { list; };\n`,
     code: 'TDB_SCHEMA_INVALID', line: 2, column: 7,
