@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/**
+ * The `tandemdb` command: one subcommand per file of this folder, loaded on demand so that a
+ * command pays only for the layers it uses.
+ */
+type Command = (args: string[]) => Promise<number>
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  compile: {
+    summary: 'compile <file.mco> [-o <out.ts>] [--runtime <module>]  DDL -> typed TypeScript module',
+    load: async () => (await import('./compile.js')).compileCommand,
+  },
+}
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  tandemdb ${c.summary}`)
+  return `usage:\n${lines.join('\n')}\n`
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv
+  const command = name === undefined ? undefined : COMMANDS[name]
+  if (command === undefined) {
+    process.stderr.write(name === undefined ? usage() : `unknown command '${name}'\n${usage()}`)
+    return 2
+  }
+  return (await command.load())(args)
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+    process.exitCode = 1
+  },
+)
