@@ -1,0 +1,150 @@
+/**
+ * The replication message codec (DESIGN.md "Replication", STYLE.md 5.3 and 5.6): every
+ * message kind round-trips to an equal frozen message; decoding random bytes, every
+ * truncation of every kind, or a frame with one field of the wrong type returns a
+ * ProtocolError TDB_FRAME_MALFORMED and never throws; encoding an invalid message is a
+ * programmer error.
+ */
+import fc from 'fast-check'
+import { Packr } from 'msgpackr'
+import { describe, expect, it } from 'vitest'
+import { AssertionError, ProtocolError } from '../../../src/errors.js'
+import { decodeMessage, encodeMessage, SEQ_MAX } from '../../../src/ha/codec.js'
+import * as M from '../../../src/ha/messages.js'
+import type { Message } from '../../../src/ha/messages.js'
+import { encodeChangeSet } from '../../../src/txn/change-set.js'
+
+const seq = fc.bigInt({ min: 0n, max: SEQ_MAX })
+const count = fc.nat({ max: Number.MAX_SAFE_INTEGER })
+const op = fc.oneof(
+  fc.tuple(fc.constantFrom(1 as const, 2 as const), fc.nat(), fc.nat(), fc.nat(),
+    fc.array(fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null)))),
+  fc.tuple(fc.constant(3 as const), fc.nat(), fc.nat(), fc.nat()),
+)
+const classInfo = fc.record({
+  id: fc.integer({ min: 1, max: 10_000 }),
+  shapeHash: fc.string(),
+  local: fc.boolean(),
+})
+
+/** One arbitrary per message kind, so that every kind is generated. */
+const messages: Record<M.MessageKind, fc.Arbitrary<Message>> = {
+  Attach: fc
+    .record({ protocolVersion: count, dbName: fc.string(), classes: fc.array(classInfo),
+      filter: fc.boolean(), seq, generation: count, forceSync: fc.boolean() })
+    .map((f) => M.Attach.create(f)),
+  AttachAccepted: fc
+    .record({ mode: fc.constantFrom('sync' as const, 'async' as const), windowSize: count,
+      sync: fc.constantFrom('equal' as const, 'stateful' as const, 'full' as const),
+      masterSeq: seq, memorySizeBytes: count, generation: count })
+    .map((f) => M.AttachAccepted.create(f)),
+  AttachRefused: fc
+    .record({ code: fc.constantFrom('TDB_DICTIONARY_MISMATCH' as const, 'TDB_MAX_REPLICAS' as const),
+      message: fc.string() })
+    .map((f) => M.AttachRefused.create(f)),
+  LoadBegin: fc.record({ masterSeq: seq, batchObjects: count }).map((f) => M.LoadBegin.create(f)),
+  LoadBatch: fc.array(op).map((ops) => M.LoadBatch.create({ ops })),
+  LoadEnd: seq.map((s) => M.LoadEnd.create({ seq: s })),
+  StatefulBegin: fc.record({ fromSeq: seq, toSeq: seq }).map((f) => M.StatefulBegin.create(f)),
+  StatefulEnd: seq.map((s) => M.StatefulEnd.create({ seq: s })),
+  Change: fc
+    .record({ seq: fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }), ops: fc.array(op), ack: fc.boolean() })
+    .map(({ seq: s, ops, ack }) =>
+      M.Change.create({ seq: s, changeSet: encodeChangeSet({ seq: s, ops }), ack })),
+  AckRequest: seq.map((s) => M.AckRequest.create({ seq: s })),
+  Ack: seq.map((s) => M.Ack.create({ seq: s })),
+  KeepAlive: fc.constant(M.KeepAlive.create({})),
+  Detach: fc.string().map((message) => M.Detach.create({ message })),
+  Extend: count.map((bytes) => M.Extend.create({ bytes })),
+}
+const anyMessage = fc.oneof(...Object.values(messages))
+
+function expectMalformed(result: Message | ProtocolError): void {
+  expect(result).toBeInstanceOf(ProtocolError)
+  expect((result as ProtocolError).code).toBe('TDB_FRAME_MALFORMED')
+}
+
+describe('codec (STYLE.md 5.3: decoding returns a message or a ProtocolError)', () => {
+  it('has an arbitrary for every message kind', () => {
+    expect(Object.keys(messages).sort()).toEqual([...M.MESSAGE_KINDS].sort())
+  })
+
+  for (const kind of M.MESSAGE_KINDS) {
+    it(`round-trips ${kind}`, () => {
+      fc.assert(
+        fc.property(messages[kind], (message) => {
+          const decoded = decodeMessage(encodeMessage(message))
+          expect(decoded).not.toBeInstanceOf(ProtocolError)
+          // Bytes come back as a plain Uint8Array whatever subclass was encoded.
+          const expected = M.Change.is(message)
+            ? { ...message, changeSet: Uint8Array.from(message.changeSet) }
+            : message
+          expect(decoded).toEqual(expected)
+          expect(Object.isFrozen(decoded)).toBe(true)
+        }),
+        { numRuns: 100 },
+      )
+    })
+  }
+
+  it('decodes random bytes to a message or a TDB_FRAME_MALFORMED, never throwing', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        const result = decodeMessage(bytes)
+        if (result instanceof ProtocolError) expect(result.code).toBe('TDB_FRAME_MALFORMED')
+        else expect(M.MESSAGE_KINDS).toContain(result.kind)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('returns TDB_FRAME_MALFORMED for every truncation of every kind', () => {
+    fc.assert(
+      fc.property(anyMessage, (message) => {
+        const bytes = encodeMessage(message)
+        for (let cut = 0; cut < bytes.length; cut++) expectMalformed(decodeMessage(bytes.subarray(0, cut)))
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('returns TDB_FRAME_MALFORMED for random byte flips or a trailing byte', () => {
+    fc.assert(
+      fc.property(anyMessage, fc.nat(), fc.integer({ min: 1, max: 255 }), (message, at, xor) => {
+        const bytes = Uint8Array.from(encodeMessage(message))
+        const index = at % bytes.length
+        bytes[index] = (bytes[index] as number) ^ xor
+        const result = decodeMessage(bytes)
+        if (result instanceof ProtocolError) expect(result.code).toBe('TDB_FRAME_MALFORMED')
+        expectMalformed(decodeMessage(Uint8Array.from([...encodeMessage(message), 0])))
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('refuses a wrong protocol version, an unknown tag, and wrong field types, naming them', () => {
+    const packr = new Packr({ useRecords: false, int64AsType: 'bigint', moreTypes: false })
+    const version = decodeMessage(packr.pack([M.PROTOCOL_VERSION + 1, 10, 5n]))
+    expectMalformed(version)
+    expect((version as ProtocolError).message).toContain('protocol version')
+    expectMalformed(decodeMessage(packr.pack([M.PROTOCOL_VERSION, 99])))
+    const ackTag = M.MESSAGE_KINDS.indexOf('Ack')
+    const negative = decodeMessage(packr.pack([M.PROTOCOL_VERSION, ackTag, -1]))
+    expectMalformed(negative)
+    expect((negative as ProtocolError).message).toContain('Ack.seq')
+    expectMalformed(decodeMessage(packr.pack([M.PROTOCOL_VERSION, ackTag, 1n, 2n])))
+    expectMalformed(decodeMessage(packr.pack([M.PROTOCOL_VERSION, ackTag])))
+    const changeTag = M.MESSAGE_KINDS.indexOf('Change')
+    const notBytes = decodeMessage(packr.pack([M.PROTOCOL_VERSION, changeTag, 1n, 'x', true]))
+    expect((notBytes as ProtocolError).message).toContain('Change.changeSet')
+    const batchTag = M.MESSAGE_KINDS.indexOf('LoadBatch')
+    expectMalformed(decodeMessage(packr.pack([M.PROTOCOL_VERSION, batchTag, [[9, 1, 1, 1]]])))
+    const refusedTag = M.MESSAGE_KINDS.indexOf('AttachRefused')
+    expectMalformed(decodeMessage(packr.pack([M.PROTOCOL_VERSION, refusedTag, 'TDB_NOPE', 'x'])))
+  })
+
+  it('treats an invalid message to encode as a programmer error', () => {
+    const bad = M.Ack.create({ seq: -1n })
+    expect(() => encodeMessage(bad)).toThrow(AssertionError)
+  })
+})
