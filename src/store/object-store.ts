@@ -1,0 +1,429 @@
+/**
+ * The object store: every class's record slots, the heap, the indexes and the oid map, over one
+ * memory device. Each mutation is atomic (on any throw it undoes itself and rethrows) and
+ * leaves undo records, so that the transaction layer can roll back to any mark exactly: data,
+ * heap, indexes, the oid map, the oid counter and the memory accounting. Frees are deferred to
+ * `commit`, so a rolled-back delete or update finds its old slot and heap blocks untouched.
+ */
+import { AssertionError, StoreError, TandemError } from '../errors.js'
+import type { ClassDef, Dictionary, IndexDef } from '../schema/dictionary.js'
+import { assert } from '../util/assert.js'
+import { FROM_FREE_LIST, Heap } from './heap.js'
+import { compileKeyPart, RecordKeyReader } from './key-reader.js'
+import { MemoryDevice, type Page } from './memory-device.js'
+import { MAX_CLASS_ID, OidMap } from './oid-map.js'
+import { TypeCompiler, type FieldSlot, type Layout } from './record-layout.js'
+import { RecordSlots } from './record-slots.js'
+import type { IndexFactory, MaintainedIndex, StoreIndex } from './store-index.js'
+import { describeValue, type HeapAccess } from './value-type.js'
+
+/** One class as the store holds it. */
+export class ClassStore {
+  readonly def: ClassDef
+  readonly id: number
+  readonly layout: Layout
+  readonly slots: RecordSlots
+  readonly indexes: StoreIndex[]
+  readonly byIndexName: ReadonlyMap<string, StoreIndex>
+  readonly maintained: MaintainedIndex[]
+  /** Per field (dictionary order): the maintained indexes whose key reads it. */
+  readonly indexesOfField: readonly (readonly MaintainedIndex[])[]
+
+  constructor(
+    def: ClassDef,
+    layout: Layout,
+    compileIndex: (owner: ClassStore, def: IndexDef, position: number) => StoreIndex,
+  ) {
+    this.def = def
+    this.id = def.id
+    this.layout = layout
+    this.slots = new RecordSlots(def.id, layout.size)
+    this.indexes = def.indexes.map((index, position) => compileIndex(this, index, position))
+    this.byIndexName = new Map(this.indexes.map((index) => [index.def.name, index]))
+    this.maintained = this.indexes.filter((index): index is MaintainedIndex => index.kind === 'tree' || index.kind === 'hash')
+    this.indexesOfField = layout.fields.map((field) =>
+      this.maintained.filter((index) => index.keys.parts.some((part) => part.fieldIndex === field.index)),
+    )
+  }
+}
+
+const enum Undo {
+  SlotNew = 1,
+  Chunk,
+  HeapAlloc,
+  OidInsert,
+  OidRemove,
+  IndexInsert,
+  IndexRemove,
+  SlotImage,
+  SlotDelete,
+  HeapFree,
+  NextOid,
+}
+
+/** Undo records are four numbers: the kind, then up to three arguments. */
+const UNDO_STRIDE = 4
+
+export interface ObjectStoreOptions {
+  readonly dictionary: Dictionary
+  readonly memorySize: number
+  readonly indexFactory: IndexFactory
+}
+
+export class ObjectStore implements HeapAccess {
+  readonly dictionary: Dictionary
+  readonly device: MemoryDevice
+  readonly heap: Heap
+  readonly oidMap: OidMap
+  /** Classes by id (index 0 unused). */
+  readonly classes: (ClassStore | undefined)[] = []
+  readonly classList: readonly ClassStore[]
+  readonly #byName = new Map<string, ClassStore>()
+  readonly #indexFactory: IndexFactory
+  /** The next oid to assign; always above every oid in the store. */
+  nextOid = 1
+  /** Undo records, UNDO_STRIDE numbers each; a typed array so that logging allocates nothing. */
+  #undo = new Float64Array(4096)
+  #undoLength = 0
+  #images = new Uint8Array(1024)
+  #imagesLength = 0
+
+  constructor(options: ObjectStoreOptions) {
+    this.dictionary = options.dictionary
+    this.device = new MemoryDevice(options.memorySize)
+    this.heap = new Heap(this.device)
+    this.oidMap = new OidMap(this.device.budget)
+    this.#indexFactory = options.indexFactory
+    const types = new TypeCompiler(options.dictionary)
+    for (const def of options.dictionary.classes) {
+      if (def.id <= 0 || def.id > MAX_CLASS_ID || this.classes[def.id] !== undefined) {
+        throw new TandemError('TDB_INVALID_ARGUMENT', `dictionary: bad or duplicate class id ${def.id} (${def.name})`)
+      }
+      const store = new ClassStore(def, types.classLayout(def), (owner, index, position) =>
+        this.#compileIndex(owner, index, position),
+      )
+      this.classes[def.id] = store
+      this.#byName.set(def.name, store)
+    }
+    this.classList = this.classes.filter((item): item is ClassStore => item !== undefined)
+  }
+
+  #compileIndex(owner: ClassStore, def: IndexDef, position: number): StoreIndex {
+    if (def.kind === 'list' || def.kind === 'autoid' || def.kind === 'oid') return { kind: def.kind, def, position }
+    const parts = def.keys.map((key) => compileKeyPart(owner.def, owner.layout, key))
+    const keys = new RecordKeyReader(owner.slots, this, parts)
+    const budget = this.device.budget
+    if (def.kind === 'tree') return { kind: 'tree', def, position, keys, index: this.#indexFactory.tree(keys, def.unique, budget) }
+    return { kind: 'hash', def, position, keys, index: this.#indexFactory.hash(keys, def.unique, budget, def.initialSize) }
+  }
+
+  /** The class with this name, or undefined. */
+  classNamed(name: string): ClassStore | undefined {
+    return this.#byName.get(name)
+  }
+
+  page(address: number): Page {
+    return this.device.page(address)
+  }
+
+  allocHeap(length: number): number {
+    const bumpBefore = this.heap.willReuse(length) ? FROM_FREE_LIST : this.device.bumpPosition
+    const address = this.heap.alloc(length)
+    this.#log(Undo.HeapAlloc, address, length, bumpBefore)
+    return address
+  }
+
+  freeHeapLater(address: number, length: number): void {
+    this.#log(Undo.HeapFree, address, length, 0)
+  }
+
+  #log(kind: Undo, a: number, b: number, c: number): void {
+    let undo = this.#undo
+    const at = this.#undoLength
+    if (at + UNDO_STRIDE > undo.length) {
+      const grown = new Float64Array(undo.length * 2)
+      grown.set(undo)
+      this.#undo = undo = grown
+    }
+    undo[at] = kind
+    undo[at + 1] = a
+    undo[at + 2] = b
+    undo[at + 3] = c
+    this.#undoLength = at + UNDO_STRIDE
+  }
+
+  /** The current undo position; `rollbackTo` returns to it. */
+  mark(): number {
+    return this.#undoLength
+  }
+
+  /** True when something changed since the last commit. */
+  get dirty(): boolean {
+    return this.#undoLength > 0
+  }
+
+  /**
+   * Inserts an object with canonical `values` (field order) and the given oid (absent).
+   * Returns its rid. Atomic: on a throw nothing changed.
+   */
+  insert(store: ClassStore, oid: number, values: readonly unknown[]): number {
+    const mark = this.#undoLength
+    try {
+      const rid = this.#newSlot(store)
+      const slots = store.slots
+      const page = slots.page(rid)
+      const base = slots.offset(rid)
+      page.f64[base >>> 3] = oid
+      const fields = store.layout.fields
+      for (let i = 0; i < fields.length; i++) {
+        store.layout.writeField(page, base, fields[i] as FieldSlot, values[i], this)
+      }
+      this.oidMap.insert(oid, store.id, rid)
+      this.#log(Undo.OidInsert, oid, 0, 0)
+      if (oid >= this.nextOid) {
+        this.#log(Undo.NextOid, this.nextOid, 0, 0)
+        this.nextOid = oid + 1
+      }
+      const maintained = store.maintained
+      for (let i = 0; i < maintained.length; i++) {
+        this.#indexInsert(store, maintained[i] as MaintainedIndex, rid)
+      }
+      return rid
+    } catch (error) {
+      this.rollbackTo(mark)
+      throw error
+    }
+  }
+
+  /** Sets fields (`fieldIndexes[i]` to canonical `values[i]`) of a live object. Atomic. */
+  update(store: ClassStore, rid: number, fieldIndexes: readonly number[], values: readonly unknown[]): void {
+    const mark = this.#undoLength
+    try {
+      const affected = this.#affectedIndexes(store, fieldIndexes)
+      for (const index of affected) {
+        index.index.remove(rid)
+        this.#log(Undo.IndexRemove, store.id, index.position, rid)
+      }
+      const slots = store.slots
+      const page = slots.page(rid)
+      const base = slots.offset(rid)
+      this.#saveImage(store, page, base, rid)
+      for (let i = 0; i < fieldIndexes.length; i++) {
+        const field = store.layout.fields[fieldIndexes[i] as number] as FieldSlot
+        store.layout.freeField(page, base, field, this)
+        store.layout.writeField(page, base, field, values[i], this)
+      }
+      for (const index of affected) this.#indexInsert(store, index, rid)
+    } catch (error) {
+      this.rollbackTo(mark)
+      throw error
+    }
+  }
+
+  /** Adds `rid` to an index; a duplicate key names the class, index and key. */
+  #indexInsert(store: ClassStore, index: MaintainedIndex, rid: number): void {
+    try {
+      index.index.insert(rid)
+    } catch (error) {
+      if (!(error instanceof StoreError) || error.code !== 'TDB_DUPLICATE_KEY') throw error
+      const key = index.keys.parts.map((part) => {
+        const slots = store.slots
+        return part.type.read(slots.page(rid), slots.offset(rid) + part.offset, this)
+      })
+      const shown = key.map((value) => describeValue(value)).join(', ')
+      throw new StoreError(
+        'TDB_DUPLICATE_KEY',
+        `${store.def.name}.${index.def.name}: duplicate key (${shown}) in a unique index`,
+        { className: store.def.name, index: index.def.name, key },
+        { cause: error },
+      )
+    }
+    this.#log(Undo.IndexInsert, store.id, index.position, rid)
+  }
+
+  #affectedIndexes(store: ClassStore, fieldIndexes: readonly number[]): readonly MaintainedIndex[] {
+    if (fieldIndexes.length === 1) return store.indexesOfField[fieldIndexes[0] as number] ?? []
+    const affected = new Set<MaintainedIndex>()
+    for (const field of fieldIndexes) for (const index of store.indexesOfField[field] ?? []) affected.add(index)
+    return [...affected]
+  }
+
+  /** Deletes a live object. Atomic. */
+  remove(store: ClassStore, rid: number): void {
+    const mark = this.#undoLength
+    try {
+      const slots = store.slots
+      const page = slots.page(rid)
+      const base = slots.offset(rid)
+      const oid = page.f64[base >>> 3] as number
+      if (!(oid > 0)) throw new AssertionError(`remove of free slot ${rid} of ${store.def.name}`)
+      for (const index of store.maintained) {
+        index.index.remove(rid)
+        this.#log(Undo.IndexRemove, store.id, index.position, rid)
+      }
+      this.oidMap.remove(oid)
+      this.#log(Undo.OidRemove, oid, store.id, rid)
+      if (store.layout.hasRefs) {
+        for (const field of store.layout.fields) store.layout.freeField(page, base, field, this)
+      }
+      page.f64[base >>> 3] = 0
+      slots.liveCount--
+      this.#log(Undo.SlotDelete, store.id, rid, oid)
+    } catch (error) {
+      this.rollbackTo(mark)
+      throw error
+    }
+  }
+
+  #newSlot(store: ClassStore): number {
+    const slots = store.slots
+    let rid = slots.freeRids.pop()
+    if (rid !== undefined) {
+      this.#log(Undo.SlotNew, store.id, rid, 1)
+    } else {
+      if (slots.needsChunk()) {
+        slots.addChunk(this.device)
+        this.#log(Undo.Chunk, store.id, 0, 0)
+      }
+      rid = slots.highWater++
+      this.#log(Undo.SlotNew, store.id, rid, 0)
+    }
+    slots.liveCount++
+    return rid
+  }
+
+  #saveImage(store: ClassStore, page: Page, base: number, rid: number): void {
+    const bytes = store.slots.slotBytes
+    if (this.#imagesLength + bytes > this.#images.length) {
+      const grown = new Uint8Array(Math.max(this.#images.length * 2, this.#imagesLength + bytes))
+      grown.set(this.#images.subarray(0, this.#imagesLength))
+      this.#images = grown
+    }
+    this.#images.set(page.u8.subarray(base, base + bytes), this.#imagesLength)
+    this.#log(Undo.SlotImage, store.id, rid, this.#imagesLength)
+    this.#imagesLength += bytes
+  }
+
+  /** Undoes every change after `mark`, newest first. */
+  rollbackTo(mark: number): void {
+    const undo = this.#undo
+    if (!(mark >= 0 && mark <= this.#undoLength && mark % UNDO_STRIDE === 0)) throw new AssertionError(`bad undo mark ${mark}`)
+    while (this.#undoLength > mark) {
+      const at = this.#undoLength - UNDO_STRIDE
+      this.#undoLength = at
+      this.#undoOne(undo[at] as Undo, undo[at + 1] as number, undo[at + 2] as number, undo[at + 3] as number)
+    }
+  }
+
+  #undoOne(kind: Undo, a: number, b: number, c: number): void {
+    switch (kind) {
+      case Undo.SlotNew: {
+        const slots = this.#class(a).slots
+        slots.page(b).f64[slots.offset(b) >>> 3] = 0
+        slots.liveCount--
+        if (c === 1) slots.freeRids.push(b)
+        else {
+          assert(slots.highWater === b + 1, 'undo of a slot that is not the last one')
+          slots.highWater--
+        }
+        return
+      }
+      case Undo.Chunk:
+        return this.#class(a).slots.removeLastChunk(this.device)
+      case Undo.HeapAlloc:
+        return this.heap.unalloc(a, b, c)
+      case Undo.OidInsert:
+        return this.oidMap.remove(a)
+      case Undo.OidRemove:
+        return this.oidMap.insert(a, b, c)
+      case Undo.IndexInsert:
+        return this.#maintained(a, b).index.remove(c)
+      case Undo.IndexRemove:
+        return this.#maintained(a, b).index.insert(c)
+      case Undo.SlotImage: {
+        const slots = this.#class(a).slots
+        const base = slots.offset(b)
+        slots.page(b).u8.set(this.#images.subarray(c, c + slots.slotBytes), base)
+        this.#imagesLength = c
+        return
+      }
+      case Undo.SlotDelete: {
+        const slots = this.#class(a).slots
+        slots.page(b).f64[slots.offset(b) >>> 3] = c
+        slots.liveCount++
+        return
+      }
+      case Undo.HeapFree:
+        return
+      case Undo.NextOid:
+        this.nextOid = a
+        return
+    }
+  }
+
+  #class(id: number): ClassStore {
+    const store = this.classes[id]
+    if (!(store !== undefined)) throw new AssertionError(`no class ${id}`)
+    return store
+  }
+
+  #maintained(classId: number, position: number): MaintainedIndex {
+    const index = this.#class(classId).indexes[position]
+    assert(index !== undefined && (index.kind === 'tree' || index.kind === 'hash'), 'undo of an unmaintained index')
+    return index
+  }
+
+  /** Makes every change since the last commit permanent: deferred frees happen now. */
+  commit(): void {
+    const undo = this.#undo
+    for (let i = 0; i < this.#undoLength; i += UNDO_STRIDE) {
+      const kind = undo[i] as Undo
+      if (kind === Undo.SlotDelete) this.#class(undo[i + 1] as number).slots.freeRids.push(undo[i + 2] as number)
+      else if (kind === Undo.HeapFree) this.heap.free(undo[i + 1] as number, undo[i + 2] as number)
+    }
+    this.#undoLength = 0
+    this.#imagesLength = 0
+  }
+
+  /** The object in slot `rid` as a plain object. */
+  readObject(store: ClassStore, rid: number): Record<string, unknown> {
+    const slots = store.slots
+    const page = slots.page(rid)
+    const base = slots.offset(rid)
+    const fields = store.layout.fields
+    const result: Record<string, unknown> = {}
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i] as FieldSlot
+      result[field.name] = store.layout.readField(page, base, field, this)
+    }
+    return result
+  }
+
+  /** The values of the object in slot `rid`, in field order (change-set form). */
+  readValues(store: ClassStore, rid: number): unknown[] {
+    const slots = store.slots
+    const page = slots.page(rid)
+    const base = slots.offset(rid)
+    const fields = store.layout.fields
+    const values = new Array<unknown>(fields.length)
+    for (let i = 0; i < fields.length; i++) values[i] = store.layout.readField(page, base, fields[i] as FieldSlot, this)
+    return values
+  }
+
+  /** Removes every object and frees all memory; the oid counter stays. Not undoable. */
+  clear(): void {
+    assert(this.#undoLength === 0, 'clear inside a transaction')
+    for (const store of this.classList) {
+      store.slots.reset()
+      for (const index of store.maintained) {
+        this.device.budget.release(index.index.bytesCharged)
+        const budget = this.device.budget
+        if (index.kind === 'tree') index.index = this.#indexFactory.tree(index.keys, index.def.kind === 'tree' && index.def.unique, budget)
+        else if (index.def.kind === 'hash') index.index = this.#indexFactory.hash(index.keys, index.def.unique, budget, index.def.initialSize)
+      }
+    }
+    this.heap.reset()
+    this.device.reset()
+    this.oidMap.clear()
+  }
+}

@@ -1,0 +1,332 @@
+/**
+ * The transaction objects handed to `read` and `write` functions. A read transaction has no
+ * write methods at all; both die when their function returns (TDB_TXN_NOT_ACTIVE after). Class
+ * and index refs resolve by number straight into arrays, by name through a Map.
+ */
+import { StoreError, TandemError } from '../errors.js'
+import type { SearchKey } from '../store/index-contract.js'
+import type { ClassStore, ObjectStore } from '../store/object-store.js'
+import { unknownField } from '../store/record-layout.js'
+import type { StoreIndex } from '../store/store-index.js'
+import { describeValue } from '../store/value-type.js'
+import type {
+  ClassRef,
+  CompareOp,
+  Cursor,
+  IndexRef,
+  KeyValue,
+  ObjectValues,
+  Oid,
+  RangeOptions,
+  ReadTransaction,
+  WriteTransaction,
+} from './api.js'
+import type { ChangeOp } from './change-set.js'
+import { checkActive, ListCursor, RidListCursor, TreeCursor, type TxnLife } from './cursor.js'
+
+/** Resolves a class ref; an unknown class is TDB_INVALID_ARGUMENT. */
+export function resolveClass(store: ObjectStore, ref: ClassRef): ClassStore {
+  const found = typeof ref === 'number' ? store.classes[ref] : store.classNamed(ref)
+  if (found === undefined) {
+    throw new TandemError('TDB_INVALID_ARGUMENT', `no class ${JSON.stringify(ref)} in the dictionary`)
+  }
+  return found
+}
+
+function resolveIndex(owner: ClassStore, ref: IndexRef): StoreIndex {
+  const found = typeof ref === 'number' ? owner.indexes[ref] : owner.byIndexName.get(ref)
+  if (found === undefined) {
+    throw new TandemError('TDB_INVALID_ARGUMENT', `${owner.def.name}: no index ${JSON.stringify(ref)}`)
+  }
+  return found
+}
+
+function wrongIndex(owner: ClassStore, index: StoreIndex, what: string): TandemError {
+  return new TandemError(
+    'TDB_INVALID_ARGUMENT',
+    `${owner.def.name}.${index.def.name}: a ${index.kind} index does not support ${what}`,
+  )
+}
+
+/** The rid of a live object of `owner` with this oid, or -1. */
+function ridOfOid(store: ObjectStore, owner: ClassStore, oid: Oid): number {
+  if (typeof oid !== 'number') return -1
+  const rid = store.oidMap.ridOf(oid)
+  if (rid < 0 || store.oidMap.classIdOf(oid) !== owner.id) return -1
+  return rid
+}
+
+export class ReadTx implements ReadTransaction {
+  protected readonly life: TxnLife = { active: true }
+  protected readonly store: ObjectStore
+
+  constructor(store: ObjectStore) {
+    this.store = store
+  }
+
+  /** Ends the transaction: every further use throws TDB_TXN_NOT_ACTIVE. */
+  end(): void {
+    this.life.active = false
+  }
+
+  get<T = ObjectValues>(cls: ClassRef, oid: Oid): T | undefined {
+    checkActive(this.life)
+    const owner = resolveClass(this.store, cls)
+    const rid = ridOfOid(this.store, owner, oid)
+    return rid < 0 ? undefined : (this.store.readObject(owner, rid) as T)
+  }
+
+  find<T = ObjectValues>(cls: ClassRef, index: IndexRef, key: KeyValue): T | undefined {
+    checkActive(this.life)
+    const owner = resolveClass(this.store, cls)
+    const rid = this.#findRid(owner, resolveIndex(owner, index), key)
+    return rid < 0 ? undefined : (this.store.readObject(owner, rid) as T)
+  }
+
+  findOid(cls: ClassRef, index: IndexRef, key: KeyValue): Oid | undefined {
+    checkActive(this.life)
+    const owner = resolveClass(this.store, cls)
+    const rid = this.#findRid(owner, resolveIndex(owner, index), key)
+    return rid < 0 ? undefined : owner.slots.oidAt(rid)
+  }
+
+  #findRid(owner: ClassStore, index: StoreIndex, key: KeyValue): number {
+    switch (index.kind) {
+      case 'tree':
+      case 'hash':
+        return index.index.findFirst(index.keys.prepareKey(key, false, `${owner.def.name}.${index.def.name}`))
+      case 'autoid':
+        return ridOfOid(this.store, owner, key as Oid)
+      default:
+        throw wrongIndex(owner, index, 'find')
+    }
+  }
+
+  findAll<T = ObjectValues>(cls: ClassRef, index: IndexRef, key: KeyValue): T[] {
+    checkActive(this.life)
+    const owner = resolveClass(this.store, cls)
+    const found = resolveIndex(owner, index)
+    const where = `${owner.def.name}.${found.def.name}`
+    const result: T[] = []
+    if (found.kind === 'hash') {
+      for (const rid of found.index.findAll(found.keys.prepareKey(key, false, where))) {
+        result.push(this.store.readObject(owner, rid) as T)
+      }
+      return result
+    }
+    if (found.kind === 'autoid') {
+      const rid = ridOfOid(this.store, owner, key as Oid)
+      return rid < 0 ? result : [this.store.readObject(owner, rid) as T]
+    }
+    if (found.kind !== 'tree') throw wrongIndex(owner, found, 'findAll')
+    const prepared = found.keys.prepareKey(key, true, where)
+    for (const position = found.index.seekFirst(prepared, true); position.valid; position.next()) {
+      if (found.keys.compareKeyToRecord(prepared, position.rid) !== 0) break
+      result.push(this.store.readObject(owner, position.rid) as T)
+    }
+    return result
+  }
+
+  search<T = ObjectValues>(cls: ClassRef, index: IndexRef, op: CompareOp, key: KeyValue): Cursor<T> {
+    checkActive(this.life)
+    const owner = resolveClass(this.store, cls)
+    const found = resolveIndex(owner, index)
+    if (found.kind !== 'tree') throw wrongIndex(owner, found, 'search')
+    if (op !== 'lt' && op !== 'le' && op !== 'eq' && op !== 'ge' && op !== 'gt') {
+      throw new TandemError('TDB_INVALID_ARGUMENT', `search: unknown operator ${describeValue(op)}`)
+    }
+    const prepared = found.keys.prepareKey(key, true, `${owner.def.name}.${found.def.name}`)
+    const cursor = new TreeCursor(this.life, this.store, owner, found.index, found.keys)
+    cursor.seek(op, prepared)
+    return cursor as unknown as Cursor<T>
+  }
+
+  cursor<T = ObjectValues>(cls: ClassRef, index: IndexRef): Cursor<T> {
+    checkActive(this.life)
+    const owner = resolveClass(this.store, cls)
+    const found = resolveIndex(owner, index)
+    switch (found.kind) {
+      case 'tree':
+        return new TreeCursor(this.life, this.store, owner, found.index, found.keys) as unknown as Cursor<T>
+      case 'hash': {
+        const hash = found.index
+        return new RidListCursor(this.life, this.store, owner, () => hash.all()) as unknown as Cursor<T>
+      }
+      case 'list':
+      case 'autoid':
+        return new ListCursor(this.life, this.store, owner) as unknown as Cursor<T>
+      default:
+        throw wrongIndex(owner, found, 'cursors')
+    }
+  }
+
+  range<T = ObjectValues>(cls: ClassRef, index: IndexRef, options: RangeOptions): IterableIterator<T> {
+    checkActive(this.life)
+    const owner = resolveClass(this.store, cls)
+    const found = resolveIndex(owner, index)
+    if (found.kind !== 'tree') throw wrongIndex(owner, found, 'range')
+    const where = `${owner.def.name}.${found.def.name}`
+    const bound = (value: KeyValue | undefined): SearchKey | null =>
+      value === undefined ? null : found.keys.prepareKey(value, true, where)
+    const limit = options.limit ?? Number.POSITIVE_INFINITY
+    if (typeof limit !== 'number' || !(limit >= 0)) {
+      throw new TandemError('TDB_INVALID_ARGUMENT', `range: limit must be a number >= 0, got ${describeValue(limit)}`)
+    }
+    const cursor = new TreeCursor(this.life, this.store, owner, found.index, found.keys)
+    return walkRange(cursor, found.keys, {
+      low: bound(options.ge ?? options.gt),
+      lowInclusive: options.ge !== undefined,
+      high: bound(options.le ?? options.lt),
+      highInclusive: options.le !== undefined,
+      reverse: options.reverse === true,
+      limit,
+    }) as IterableIterator<T>
+  }
+
+  count(cls: ClassRef): number {
+    checkActive(this.life)
+    return resolveClass(this.store, cls).slots.liveCount
+  }
+}
+
+interface RangeBounds {
+  readonly low: SearchKey | null
+  readonly lowInclusive: boolean
+  readonly high: SearchKey | null
+  readonly highInclusive: boolean
+  readonly reverse: boolean
+  readonly limit: number
+}
+
+function* walkRange(
+  cursor: TreeCursor,
+  keys: { compareKeyToRecord(key: SearchKey, rid: number): number },
+  bounds: RangeBounds,
+): IterableIterator<ObjectValues> {
+  const { low, high, reverse } = bounds
+  let on: boolean
+  if (!reverse) on = low === null ? cursor.first() : cursor.seek(bounds.lowInclusive ? 'ge' : 'gt', low)
+  else on = high === null ? cursor.last() : cursor.seek(bounds.highInclusive ? 'le' : 'lt', high)
+  const stop = reverse ? low : high
+  const stopInclusive = reverse ? bounds.lowInclusive : bounds.highInclusive
+  let count = 0
+  while (on && count < bounds.limit) {
+    if (stop !== null) {
+      // Compare the stop key against the record: past it (or on it when exclusive) ends the walk.
+      const order = keys.compareKeyToRecord(stop, cursor.currentRid) * (reverse ? -1 : 1)
+      if (order < 0 || (order === 0 && !stopInclusive)) return
+    }
+    yield cursor.value()
+    count++
+    on = reverse ? cursor.prev() : cursor.next()
+  }
+}
+
+/** The change log of a write transaction: its ops, in order. */
+export interface ChangeLog {
+  ops: ChangeOp[]
+  hasLocal: boolean
+}
+
+export class WriteTx extends ReadTx implements WriteTransaction {
+  readonly #changes: ChangeLog
+
+  constructor(store: ObjectStore, changes: ChangeLog) {
+    super(store)
+    this.#changes = changes
+  }
+
+  insert(cls: ClassRef, values: ObjectValues): Oid {
+    checkActive(this.life)
+    const owner = resolveClass(this.store, cls)
+    const canonical = normalizeInsert(owner, values)
+    const oid = this.store.nextOid
+    const rid = this.store.insert(owner, oid, canonical)
+    this.#record(owner, [1, owner.id, oid, rid, canonical])
+    return oid
+  }
+
+  update(cls: ClassRef, oid: Oid, patch: ObjectValues): void {
+    checkActive(this.life)
+    const owner = resolveClass(this.store, cls)
+    const rid = this.#liveRid(owner, oid)
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+      throw new TandemError('TDB_INVALID_ARGUMENT', `${owner.def.name}: update needs an object of fields, got ${describeValue(patch)}`)
+    }
+    const fieldIndexes: number[] = []
+    const canonical: unknown[] = []
+    for (const name in patch) {
+      const field = owner.layout.byName.get(name)
+      if (field === undefined) throw unknownField(owner.def.name, name)
+      const value = patch[name]
+      if (value === undefined) continue
+      fieldIndexes.push(field.index)
+      canonical.push(owner.layout.normalizeField(field, value))
+    }
+    if (fieldIndexes.length === 0) return
+    this.store.update(owner, rid, fieldIndexes, canonical)
+    this.#record(owner, [2, owner.id, oid, rid, this.store.readValues(owner, rid)])
+  }
+
+  delete(cls: ClassRef, oid: Oid): void {
+    checkActive(this.life)
+    const owner = resolveClass(this.store, cls)
+    const rid = this.#liveRid(owner, oid)
+    this.store.remove(owner, rid)
+    this.#record(owner, [3, owner.id, oid, rid])
+  }
+
+  deleteAll(cls: ClassRef): void {
+    checkActive(this.life)
+    const owner = resolveClass(this.store, cls)
+    const slots = owner.slots
+    for (let rid = 0; rid < slots.highWater; rid++) {
+      const oid = slots.oidAt(rid)
+      if (oid === 0) continue
+      this.store.remove(owner, rid)
+      this.#record(owner, [3, owner.id, oid, rid])
+    }
+  }
+
+  #liveRid(owner: ClassStore, oid: Oid): number {
+    const rid = ridOfOid(this.store, owner, oid)
+    if (rid < 0) {
+      throw new StoreError('TDB_NOT_FOUND', `${owner.def.name}: no object with oid ${describeValue(oid)}`, {
+        className: owner.def.name,
+        oid,
+      })
+    }
+    return rid
+  }
+
+  #record(owner: ClassStore, op: ChangeOp): void {
+    this.#changes.ops.push(op)
+    if (owner.def.local) this.#changes.hasLocal = true
+  }
+}
+
+/** Checks an insert's values: unknown fields, wrong values; missing fields take zero. */
+export function normalizeInsert(owner: ClassStore, values: ObjectValues): unknown[] {
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+    throw new TandemError('TDB_INVALID_ARGUMENT', `${owner.def.name}: insert needs an object, got ${describeValue(values)}`)
+  }
+  const layout = owner.layout
+  const fields = layout.fields
+  const canonical = new Array<unknown>(fields.length)
+  let known = 0
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as (typeof fields)[number]
+    const value = values[field.name]
+    if (value !== undefined) known++
+    canonical[i] = layout.normalizeField(field, value)
+  }
+  let keys = 0
+  for (const name in values) if (Object.hasOwn(values, name)) keys++
+  // Only when some key is not a field value do we pay for looking each key up.
+  if (known !== keys) {
+    for (const name in values) {
+      if (!layout.byName.has(name)) throw unknownField(owner.def.name, name)
+    }
+  }
+  return canonical
+}
