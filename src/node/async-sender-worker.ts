@@ -79,7 +79,8 @@ function onConnection(connection: Connection): void {
   conns.set(conn.id, conn)
   post({ t: 'connected', conn: conn.id, channel: connection.channel, remote: connection.remote })
   connection.onFrame((frame) => {
-    const copy = frame.slice()
+    // A copy of its own (a Buffer's slice is a view): only the copy's memory is transferred.
+    const copy = new Uint8Array(frame)
     post({ t: 'frame', conn: conn.id, frame: copy }, [copy.buffer as ArrayBuffer])
   })
   connection.onClose((error) => {

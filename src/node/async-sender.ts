@@ -178,7 +178,8 @@ export class AsyncSender implements MasterTransport {
     const sent = this.#controlSent.get(conn)
     if (sent === undefined || this.#stopped !== null) return
     this.#controlSent.set(conn, sent + 1)
-    const copy = frame.slice()
+    // A copy of its own (a Buffer's slice is a view): only the copy's memory is transferred.
+    const copy = new Uint8Array(frame)
     this.#worker.postMessage({ t: 'send', conn, frame: copy }, [copy.buffer as ArrayBuffer])
   }
 
