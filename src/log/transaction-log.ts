@@ -100,6 +100,9 @@ export class TransactionLog implements CommitHook {
   #checkpointRunning: Promise<void> | null = null
   #failure: LogError | null = null
   #failedWrittenSeq = 0n
+  /** close() has begun: no new checkpoint starts. */
+  #closing = false
+  #closePromise: Promise<void> | null = null
   #closed = false
 
   private constructor(engine: LogEngine, options: ResolvedLogOptions) {
@@ -237,8 +240,13 @@ export class TransactionLog implements CommitHook {
   }
 
   /** Flushes everything, waits for a running checkpoint, and closes the files. */
-  async close(): Promise<void> {
-    if (this.#closed) return
+  close(): Promise<void> {
+    this.#closePromise ??= this.#close()
+    return this.#closePromise
+  }
+
+  async #close(): Promise<void> {
+    this.#closing = true
     try {
       if (this.#checkpointRunning !== null) {
         await this.#checkpointRunning.catch(() => undefined)
@@ -455,7 +463,7 @@ export class TransactionLog implements CommitHook {
     this.#checkpointScheduled = true
     setImmediate(() => {
       this.#checkpointScheduled = false
-      if (this.#closed || this.#failure !== null || this.#checkpointRunning !== null) return
+      if (this.#closing || this.#failure !== null || this.#checkpointRunning !== null) return
       this.checkpoint().catch((error: unknown) => {
         if (this.#failure !== null) return
         this.#options.onWarning({
