@@ -13,6 +13,7 @@ import { memChannel } from './mem.js'
 import { pipeChannel } from './pipe.js'
 import { runtimeChannel } from './runtime-channel.js'
 import { tcpChannel } from './tcp.js'
+import { udpChannel } from './udp.js'
 
 /** Registered channels, wrapped, in registration order. */
 const channels: Channel[] = []
@@ -130,4 +131,4 @@ function notRegistered(connectionString: string, role: ChannelRole, why: string)
   )
 }
 
-for (const builtIn of [tcpChannel, pipeChannel, memChannel]) registerChannel(builtIn)
+for (const builtIn of [tcpChannel, udpChannel, pipeChannel, memChannel]) registerChannel(builtIn)
