@@ -29,6 +29,12 @@ export type MasterInput =
   | { readonly kind: 'setQuorum'; readonly quorum: number }
   /** Change the transaction window at run time (throws like setQuorum). */
   | { readonly kind: 'setWindowSize'; readonly windowSize: number }
+  /**
+   * The database was replaced under the master (a cascade relay finished a full load from
+   * its own master): every replica is sent Detach and closed at once so that it attaches
+   * again, the backlog is dropped, and the sequencer is read again from the view.
+   */
+  | { readonly kind: 'reset' }
   /** Detach one replica (mco_HA_detach_replica). */
   | { readonly kind: 'detach'; readonly conn: ConnId }
   /** Detach every replica; the master keeps accepting new ones. */

@@ -171,6 +171,9 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
         this.#windowSize = input.windowSize
         this.#windowCount = Math.min(this.#windowCount, input.windowSize - 1)
         break
+      case 'reset':
+        this.#onReset()
+        break
       case 'detach':
         this.#onDetachCommand(input.conn)
         break
@@ -406,6 +409,22 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
       this.#send(replica, M.AckRequest.create({ seq: replica.lastChangeSeq }))
       replica.ackRequests.push({ seq: replica.lastChangeSeq, sentAtMs: this.#nowMs })
     }
+  }
+
+  #onReset(): void {
+    for (const replica of [...this.#conns.values()]) {
+      this.#waiting.detached(replica.conn)
+      if (replica.state !== 'handshake' && replica.state !== 'detaching') {
+        this.#send(replica, M.Detach.create({ message: 'the master database was replaced' }))
+      }
+      this.#remove(replica, 'MASTER_REQUESTED_DISCONNECT', true)
+    }
+    this.#releaseOutcomes()
+    this.#waiting.restart()
+    this.#backlog.clear()
+    this.#windowCount = 0
+    this.#seq = this.#view.getSequencer()
+    assert(this.#seq >= 0n, 'the database sequencer is negative')
   }
 
   #onDetachCommand(conn: ConnId): void {

@@ -59,6 +59,15 @@ export class WaitingCommits {
     return outcomes
   }
 
+  /**
+   * Forgets the sequencer history after the database was replaced; every commit must be
+   * decided already.
+   */
+  restart(): void {
+    assert(this.#queue.length === 0, 'restart with commits still waiting')
+    this.#lastOutcomeSeq = null
+  }
+
   /** True when some waiting commit still waits on `conn`. */
   waitsOn(conn: ConnId): boolean {
     return this.#queue.some((commit) => commit.waitingOn.has(conn))

@@ -39,8 +39,10 @@ const messages: Record<M.MessageKind, fc.Arbitrary<Message>> = {
       masterSeq: seq, memorySizeBytes: count, generation: count })
     .map((f) => M.AttachAccepted.create(f)),
   AttachRefused: fc
-    .record({ code: fc.constantFrom('TDB_DICTIONARY_MISMATCH' as const, 'TDB_MAX_REPLICAS' as const),
-      message: fc.string() })
+    .record({
+      code: fc.constantFrom('TDB_DICTIONARY_MISMATCH' as const, 'TDB_MAX_REPLICAS' as const),
+      message: fc.string(),
+    })
     .map((f) => M.AttachRefused.create(f)),
   LoadBegin: fc.record({ masterSeq: seq, batchObjects: count }).map((f) => M.LoadBegin.create(f)),
   LoadBatch: fc.array(op).map((ops) => M.LoadBatch.create({ ops })),
@@ -48,7 +50,11 @@ const messages: Record<M.MessageKind, fc.Arbitrary<Message>> = {
   StatefulBegin: fc.record({ fromSeq: seq, toSeq: seq }).map((f) => M.StatefulBegin.create(f)),
   StatefulEnd: seq.map((s) => M.StatefulEnd.create({ seq: s })),
   Change: fc
-    .record({ seq: fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }), ops: fc.array(op), ack: fc.boolean() })
+    .record({
+      seq: fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }),
+      ops: fc.array(op),
+      ack: fc.boolean(),
+    })
     .map(({ seq: s, ops, ack }) =>
       M.Change.create({ seq: s, changeSet: encodeChangeSet({ seq: s, ops }), ack })),
   AckRequest: seq.map((s) => M.AckRequest.create({ seq: s })),
@@ -102,7 +108,9 @@ describe('codec (STYLE.md 5.3: decoding returns a message or a ProtocolError)', 
     fc.assert(
       fc.property(anyMessage, (message) => {
         const bytes = encodeMessage(message)
-        for (let cut = 0; cut < bytes.length; cut++) expectMalformed(decodeMessage(bytes.subarray(0, cut)))
+        for (let cut = 0; cut < bytes.length; cut++) {
+          expectMalformed(decodeMessage(bytes.subarray(0, cut)))
+        }
       }),
       { numRuns: 200 },
     )

@@ -56,7 +56,15 @@ describe('masterConfig (eXtremeDB mco_HA_master_params_t)', () => {
     ['hotsyncMsgBytes', { hotsyncMsgBytes: 10 }],
     ['filter', { filter: 'yes' }],
     ['classes', { classes: [{ id: 0, shapeHash: 'x', local: false }] }],
-    ['classes', { classes: [{ id: 1, shapeHash: 'x', local: false }, { id: 1, shapeHash: 'y', local: false }] }],
+    [
+      'classes',
+      {
+        classes: [
+          { id: 1, shapeHash: 'x', local: false },
+          { id: 1, shapeHash: 'y', local: false },
+        ],
+      },
+    ],
   ]
   for (const [name, options] of invalid) {
     it(`refuses ${name} = ${JSON.stringify(Object.values(options)[0])}`, () => {
@@ -80,7 +88,8 @@ describe('masterConfig (eXtremeDB mco_HA_master_params_t)', () => {
     expect(codeOf(() => masterConfig({ classes: [], quorum: 1, mode: 'async' }))).toBe(
       'TDB_INCOMPATIBLE_MODES',
     )
-    expect(codeOf(() => masterConfig({ classes: [], windowSize: 2, mode: 'async' }))).toBeUndefined()
+    const asyncWindow = () => masterConfig({ classes: [], windowSize: 2, mode: 'async' })
+    expect(codeOf(asyncWindow)).toBeUndefined()
   })
 })
 

@@ -89,7 +89,8 @@ export class FakeDb implements DatabaseView {
   }
 
   freeRid(classId: number): number {
-    const used = new Set([...this.objects.values()].filter((o) => o.classId === classId).map((o) => o.rid))
+    const objects = [...this.objects.values()]
+    const used = new Set(objects.filter((o) => o.classId === classId).map((o) => o.rid))
     let rid = 0
     while (used.has(rid)) rid += 1
     return rid

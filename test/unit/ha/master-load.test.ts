@@ -9,7 +9,8 @@
 import { describe, expect, it } from 'vitest'
 import { decodeChangeSet } from '../../../src/txn/change-set.js'
 import * as M from '../../../src/ha/messages.js'
-import { attachReplica, FakeDb, kinds, makeMaster, masterNotes, sentTo, takeMaster } from './fixtures.js'
+import { attachReplica, FakeDb, kinds, makeMaster, masterNotes } from './fixtures.js'
+import { sentTo, takeMaster } from './fixtures.js'
 
 /** Class 1: rids 0, 1, 3 (2 is a gap); class 2: rids 0, 1; class 3 (local): rid 0. */
 function loadedMaster(options: Parameters<typeof makeMaster>[0] = {}) {

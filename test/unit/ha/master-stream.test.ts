@@ -308,6 +308,24 @@ describe('MasterCore keep-alive, extend, detach, stop (DESIGN.md "Replication")'
     expect(takeMaster(master).closes).toEqual([3])
   })
 
+  it('reset (a relay reloaded): Detach and close all, decide commits, new sequencer', () => {
+    const { master, db, commit } = streaming({}, [false])
+    commit()
+    commit()
+    db.seq = 1n
+    master.step({ kind: 'reset' })
+    const ready = takeMaster(master)
+    const detach = M.Detach.create({ message: 'the master database was replaced' })
+    expect(sentTo(ready, 1)).toEqual([detach])
+    expect(ready.closes).toEqual([1])
+    const statuses = ready.commitOutcomes.map((o) => o.status)
+    expect(statuses).toEqual(['replica-detached', 'replica-detached'])
+    expect(master.status()).toMatchObject({ seq: 1n, backlogLength: 0, replicas: [] })
+    const next = db.insertMany(1, 1)
+    master.step({ kind: 'committed', record: next })
+    expect(takeMaster(master).commitOutcomes).toEqual([{ seq: 2n, status: 'ok' }])
+  })
+
   it('detachAll detaches every replica but keeps accepting new ones', () => {
     const { master } = streaming({ detachTimeoutMs: 0 }, [false, false])
     master.step({ kind: 'detachAll' })

@@ -317,7 +317,7 @@ describe('ReplicaCore stop reasons (eXtremeDB MCO_HA_REPLICA_STOP_REASON)', () =
     expect(takeReplica(replica).stopped).toEqual({ reason: 0, code: 'TDB_CONNECTION_BROKEN' })
   })
 
-  it('CONNECTION_ABORTED (0) after waitDataTimeoutMs without a message; KeepAlive resets it', () => {
+  it('CONNECTION_ABORTED (0) after waitDataTimeoutMs of silence; KeepAlive resets it', () => {
     const replica = streamingReplica(5n, { waitDataTimeoutMs: 1000 })
     replica.step({ kind: 'tick', nowMs: 900 })
     receive(replica, M.KeepAlive.create({}))

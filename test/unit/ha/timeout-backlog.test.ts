@@ -41,12 +41,18 @@ describe('Timeout', () => {
   })
 
   it('refuses a negative duration', () => {
-    expect(() => new Timeout('t', -1)).toThrow(expect.objectContaining({ code: 'TDB_INVALID_PARAMETER' }))
+    expect(() => new Timeout('t', -1)).toThrow(
+      expect.objectContaining({ code: 'TDB_INVALID_PARAMETER' }),
+    )
   })
 })
 
 describe('Backlog', () => {
-  const entry = (seq: bigint) => ({ seq, changeSet: new Uint8Array([Number(seq % 256n)]), atMs: Number(seq) })
+  const entry = (seq: bigint) => ({
+    seq,
+    changeSet: new Uint8Array([Number(seq % 256n)]),
+    atMs: Number(seq),
+  })
 
   it('keeps the last `capacity` change sets and serves replicas at firstSeq - 1 .. lastSeq', () => {
     const backlog = new Backlog(3)
@@ -73,7 +79,7 @@ describe('Backlog', () => {
 
   it('matches a plain array model (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 30 }), (capacity, n) => {
+      fc.property(fc.nat({ max: 6 }), fc.nat({ max: 30 }), (capacity, n) => {
         const backlog = new Backlog(capacity)
         for (let s = 1; s <= n; s++) backlog.push(entry(BigInt(s)))
         backlog.invariants()
