@@ -4,7 +4,7 @@
  * wrapper (`runtime-channel.ts`) adds the lifecycle rules on top.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
-import { ChannelError, type TandemError } from '../errors.js'
+import { ChannelError, ProtocolError, type TandemError } from '../errors.js'
 import { assert } from '../util/assert.js'
 import type { ChannelOptions, Connection, Listener } from './channel.js'
 import { FrameDecoder } from './framing.js'
@@ -89,10 +89,15 @@ export class StreamConnection implements Connection {
   #closeReason(): TandemError | null {
     const partial = this.#decoder.partialBytes
     if (partial === 0) return null
+    const message = `${this.channel} peer ${this.remote} closed the stream inside a frame`
+    const incomplete = new ProtocolError('TDB_FRAME_INCOMPLETE', `${message} (${partial} bytes)`, {
+      partialBytes: partial,
+    })
     return new ChannelError(
       'TDB_CONNECTION_BROKEN',
-      `${this.channel} peer ${this.remote} closed the stream inside a frame (${partial} bytes)`,
+      message,
       { channel: this.channel, remote: this.remote, partialBytes: partial },
+      { cause: incomplete },
     )
   }
 

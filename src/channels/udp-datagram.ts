@@ -109,7 +109,8 @@ function decodeData(datagram: Uint8Array, connectionId: number, ack: number): Da
   if ((flags & ~KNOWN_FLAGS) !== 0) return null
   if ((flags & FLAG_FIN) !== 0) {
     const ok = flags === FLAG_FIN && datagram.byteLength === DATA_HEADER_BYTES
-    return ok ? { type: PACKET_DATA, connectionId, ack, seq, flags, frameBytes: -1, payload: EMPTY } : null
+    if (!ok) return null
+    return { type: PACKET_DATA, connectionId, ack, seq, flags, frameBytes: -1, payload: EMPTY }
   }
   const first = (flags & FLAG_FIRST) !== 0
   if (first && datagram.byteLength < FIRST_DATA_HEADER_BYTES) return null
@@ -174,7 +175,8 @@ export function encodeAck(
   ranges: readonly (readonly [number, number])[],
 ): Uint8Array {
   assert(ranges.length <= MAX_SACK_RANGES, 'sack ranges within the limit')
-  const datagram = commonHeader(COMMON_HEADER_BYTES + 1 + ranges.length * 8, PACKET_ACK, connectionId, ack)
+  const bytes = COMMON_HEADER_BYTES + 1 + ranges.length * 8
+  const datagram = commonHeader(bytes, PACKET_ACK, connectionId, ack)
   datagram[COMMON_HEADER_BYTES] = ranges.length
   ranges.forEach(([start, end], i) => {
     writeU32(datagram, COMMON_HEADER_BYTES + 1 + i * 8, start)

@@ -310,7 +310,8 @@ export class ReliableSession {
   }
 
   #synAck(): Uint8Array {
-    return encodeHandshake(PACKET_SYN_ACK, this.connectionId, this.#expected, this.#config.windowPackets)
+    const window = this.#config.windowPackets
+    return encodeHandshake(PACKET_SYN_ACK, this.connectionId, this.#expected, window)
   }
 
   #sendSyn(nowMs: number): void {
@@ -526,7 +527,7 @@ export class ReliableSession {
       if (this.#assembly !== null) return this.#malformed('a frame started inside another')
       if (packet.frameBytes > this.#config.maxFrameBytes) return this.#tooLarge(packet.frameBytes)
       if (last) {
-        if (payload.byteLength !== packet.frameBytes) return this.#malformed('frame length mismatch')
+        if (payload.byteLength !== packet.frameBytes) return this.#malformed('length mismatch')
         return this.#emitFrame(payload)
       }
       if (payload.byteLength >= packet.frameBytes) return this.#malformed('first fragment too long')
@@ -550,7 +551,8 @@ export class ReliableSession {
 
   #emitFrame(frame: Uint8Array): void {
     // After a local close the application takes no frames; they are acked and dropped.
-    if (!this.#applicationClosed && !this.#closeReported) this.#events.push({ kind: 'frame', frame })
+    if (this.#applicationClosed || this.#closeReported) return
+    this.#events.push({ kind: 'frame', frame })
   }
 
   /**

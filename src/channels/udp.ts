@@ -95,7 +95,10 @@ function udpAdapter(name: string, config: UdpChannelConfig): Channel {
   }
 }
 
-async function resolveHost(channel: string, host: string): Promise<{ address: string; family: number }> {
+async function resolveHost(
+  channel: string,
+  host: string,
+): Promise<{ address: string; family: number }> {
   try {
     return await lookup(host)
   } catch (error) {
@@ -137,11 +140,12 @@ class UdpEndpoint {
     return new Promise((resolve, reject) => {
       const fail = (error: Error & { code?: string }): void => {
         this.#closeSocket()
+        const address = formatInetAddress(host, port)
         reject(
           new ChannelError(
             'TDB_INVALID_ARGUMENT',
-            `cannot listen on :${this.channel}:${formatInetAddress(host, port)}: ${error.code ?? error.message}`,
-            { channel: this.channel, address: formatInetAddress(host, port), osCode: error.code ?? null },
+            `cannot listen on :${this.channel}:${address}: ${error.code ?? error.message}`,
+            { channel: this.channel, address, osCode: error.code ?? null },
             { cause: error },
           ),
         )
@@ -187,7 +191,8 @@ class UdpEndpoint {
   /** Starts the handshake of a connecting session; resolves when the peer answers. */
   open(address: string, port: number, options: ChannelOptions): Promise<Connection> {
     const connectionId = randomBytes(4).readUInt32BE(0)
-    const session = new ReliableSession('connect', connectionId, this.#sessionConfig(options), now())
+    const config = this.#sessionConfig(options)
+    const session = new ReliableSession('connect', connectionId, config, now())
     const connection = new UdpConnection(this, session, address, port)
     this.#connections.set(sessionKey(address, port, connectionId), connection)
     this.#startTimer()
@@ -235,7 +240,8 @@ class UdpEndpoint {
       return
     }
     // A stray for a connection this socket does not know: tell the sender to stop.
-    if (head.type !== PACKET_RESET) this.send(encodeReset(head.connectionId), peer.address, peer.port)
+    if (head.type === PACKET_RESET) return
+    this.send(encodeReset(head.connectionId), peer.address, peer.port)
   }
 
   #acceptSyn(
@@ -249,7 +255,8 @@ class UdpEndpoint {
     // Refusing beyond the limit bounds what a flood of SYNs can make this socket hold.
     if (this.#connections.size >= this.config.maxConnectionsPerListener) return
     const config = this.#sessionConfig(accepting.options)
-    const session = new ReliableSession('accept', syn.connectionId, config, now(), syn.windowPackets)
+    const id = syn.connectionId
+    const session = new ReliableSession('accept', id, config, now(), syn.windowPackets)
     const connection = new UdpConnection(this, session, peer.address, peer.port)
     this.#connections.set(key, connection)
     this.markDirty(connection)
@@ -372,7 +379,8 @@ class UdpConnection implements Connection {
 
   send(frame: Uint8Array): void {
     if (this.#closed || this.session.state !== 'open') {
-      throw new ChannelError('TDB_CHANNEL_CLOSED', `${this.channel} connection to ${this.remote} is closed`)
+      const message = `${this.channel} connection to ${this.remote} is closed`
+      throw new ChannelError('TDB_CHANNEL_CLOSED', message)
     }
     this.session.send(frame, now())
     this.#endpoint.markDirty(this)
@@ -426,7 +434,8 @@ class UdpConnection implements Connection {
   }
 
   #refused(): ChannelError {
-    return new ChannelError('TDB_CONNECTION_BROKEN', `${this.channel} connect to ${this.remote} failed`, {
+    const message = `${this.channel} connect to ${this.remote} failed`
+    return new ChannelError('TDB_CONNECTION_BROKEN', message, {
       channel: this.channel,
       remote: this.remote,
     })

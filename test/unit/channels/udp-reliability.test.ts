@@ -94,7 +94,9 @@ class SimulatedLink {
       const head = peekDatagram(inFlight.datagram)
       const packet = decodePacket(inFlight.datagram)
       if (head?.type !== PACKET_SYN || packet === null || !('windowPackets' in packet)) return
-      this.b = new ReliableSession('accept', head.connectionId, this.config, this.nowMs, packet.windowPackets)
+      const { connectionId } = head
+      const window = packet.windowPackets
+      this.b = new ReliableSession('accept', connectionId, this.config, this.nowMs, window)
       return
     }
     this.b.receive(inFlight.datagram, this.nowMs)
@@ -217,7 +219,8 @@ describe('udp reliability under seeded loss, duplication and reordering', () => 
 describe('udp dead peer detection', () => {
   it('declares a silent peer dead within the retry limit', () => {
     const config = { ...CONFIG, maxRetransmits: 5, minRtoMs: 10, maxRtoMs: 200 }
-    const link = new SimulatedLink(4, { lossPercent: 0, duplicatePercent: 0, maxDelayMs: 2 }, config)
+    const quiet = { lossPercent: 0, duplicatePercent: 0, maxDelayMs: 2 }
+    const link = new SimulatedLink(4, quiet, config)
     link.runUntil(() => link.events.a.some((e) => e.kind === 'open'), 1000)
     link.send('a', patternFrame(10, 1))
     link.runUntil(() => link.framesOf('b').length === 1, 1000)
