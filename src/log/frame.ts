@@ -47,26 +47,28 @@ export function recordBytes(payloadBytes: number): number {
   return RECORD_HEADER_BYTES + payloadBytes
 }
 
+const MAX_SEQ = (1n << 64n) - 1n
+
 /**
  * Writes the record (seq, payload) into `target` at `offset`; returns the offset after it.
- * `target` must have room for `recordBytes(payload.length)` bytes.
+ * `view` is a DataView over the whole of `target` (kept by the caller: this is the commit
+ * path). `target` must have room for `recordBytes(payload.length)` bytes.
  */
 export function encodeRecordInto(
   target: Uint8Array,
+  view: DataView,
   offset: number,
   seq: bigint,
   payload: Uint8Array,
 ): number {
   assert(payload.length >= 1 && payload.length <= MAX_RECORD_PAYLOAD_BYTES, 'bad payload size')
-  assert(seq >= 1n && seq < 1n << 64n, 'record seq out of range')
-  const end = offset + recordBytes(payload.length)
-  assert(end <= target.length, 'record does not fit its target')
-  const view = new DataView(target.buffer, target.byteOffset + offset, RECORD_HEADER_BYTES)
-  view.setUint32(0, payload.length, true)
-  view.setBigUint64(8, seq, true)
+  assert(seq >= 1n && seq <= MAX_SEQ, 'record seq out of range')
+  const end = offset + RECORD_HEADER_BYTES + payload.length
+  assert(end <= target.length && view.byteLength === target.length, 'record does not fit')
+  view.setUint32(offset, payload.length, true)
+  view.setBigUint64(offset + 8, seq, true)
   target.set(payload, offset + RECORD_HEADER_BYTES)
-  const crc = crc32c(target, offset + 8, end)
-  view.setUint32(4, crc, true)
+  view.setUint32(offset + 4, crc32c(target, offset + 8, end), true)
   return end
 }
 

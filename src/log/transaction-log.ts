@@ -22,6 +22,7 @@
 import { type LogError, TandemError } from '../errors.js'
 import type { CommitHook, CommitPolicy, CommitRecord, CommitStatus } from '../txn/commit-hook.js'
 import { assert } from '../util/assert.js'
+import { DurableRuns } from './durable-runs.js'
 import { encodeRecordInto, recordBytes } from './frame.js'
 import { logPath } from './log-device.js'
 import type { LogEngine } from './log-engine.js'
@@ -78,11 +79,12 @@ export class TransactionLog implements CommitHook {
   #writtenSeq: bigint
   #durableSeq: bigint
   /** Records appended but not yet written, encoded back to back. */
-  #pending = new Uint8Array(PENDING_INITIAL_BYTES)
+  #pending: Uint8Array = new Uint8Array(PENDING_INITIAL_BYTES)
+  #pendingView: DataView = new DataView(this.#pending.buffer)
   #pendingBytes = 0
   #pendingFirstSeq = 0n
-  /** sync-flush and delayed seqs not yet durable, ascending (insertion order). */
-  readonly #durableLevelSeqs = new Set<bigint>()
+  /** sync-flush and delayed seqs not yet durable. */
+  readonly #durableLevelSeqs = new DurableRuns()
   /** Shared by the commits waiting for a flush that has not started yet. */
   #waiting: Deferred | null = null
   /** Flushes running on the threadpool, each with the seq it makes durable. */
@@ -270,11 +272,22 @@ export class TransactionLog implements CommitHook {
     if (this.#pendingBytes + bytes > this.#pending.length) {
       const grown = new Uint8Array(Math.max(this.#pending.length * 2, this.#pendingBytes + bytes))
       grown.set(this.#pending.subarray(0, this.#pendingBytes))
-      this.#pending = grown
+      this.#setPending(grown)
     }
     if (this.#pendingBytes === 0) this.#pendingFirstSeq = seq
-    this.#pendingBytes = encodeRecordInto(this.#pending, this.#pendingBytes, seq, changeSet)
+    this.#pendingBytes = encodeRecordInto(
+      this.#pending,
+      this.#pendingView,
+      this.#pendingBytes,
+      seq,
+      changeSet,
+    )
     return bytes
+  }
+
+  #setPending(buffer: Uint8Array): void {
+    this.#pending = buffer
+    this.#pendingView = new DataView(buffer.buffer)
   }
 
   /** Hands the pending records to the OS, rolling over to a new segment when this one is full. */
@@ -286,7 +299,7 @@ export class TransactionLog implements CommitHook {
     this.#writtenSeq = this.#lastSeq
     this.#pendingBytes = 0
     if (this.#pending.length > 16 * PENDING_INITIAL_BYTES) {
-      this.#pending = new Uint8Array(PENDING_INITIAL_BYTES)
+      this.#setPending(new Uint8Array(PENDING_INITIAL_BYTES))
     }
     assert(this.#writtenSeq >= this.#durableSeq, 'written behind durable')
   }
@@ -390,10 +403,7 @@ export class TransactionLog implements CommitHook {
   #markDurable(seq: bigint): void {
     assert(seq <= this.#writtenSeq, 'durable past what was written')
     if (seq > this.#durableSeq) this.#durableSeq = seq
-    for (const pending of this.#durableLevelSeqs) {
-      if (pending > this.#durableSeq) break
-      this.#durableLevelSeqs.delete(pending)
-    }
+    this.#durableLevelSeqs.dropThrough(this.#durableSeq)
     while (this.#inFlight.length > 0 && this.#inFlight[0]!.upto <= this.#durableSeq) {
       this.#inFlight.shift()!.deferred?.resolve('ok')
     }
