@@ -34,53 +34,55 @@ interface OracleCommit {
   detached: boolean
 }
 
+/** Runs one scenario; asserts after every step that released outcomes equal the oracle's. */
+function runScenario(window: number, actions: readonly Action[]): void {
+  const { master, db } = makeMaster({ windowSize: window, detachTimeoutMs: 0 })
+  attachReplica(master, 1)
+  attachReplica(master, 2)
+  const present = new Set([1, 2])
+  const sent = new Map<number, bigint>([[1, 0n], [2, 0n]])
+  const oracle: OracleCommit[] = []
+  const expected: CommitOutcome[] = []
+  const released: CommitOutcome[] = []
+  const settle = () => {
+    while (oracle.length > 0 && (oracle[0] as OracleCommit).waiting.size === 0) {
+      const head = oracle.shift() as OracleCommit
+      expected.push({ seq: head.seq, status: head.detached ? 'replica-detached' : 'ok' })
+    }
+  }
+  for (const step of actions) {
+    if (step.kind === 'commit') {
+      const record = db.insertMany(1, 1)
+      master.step({ kind: 'committed', record })
+      oracle.push({ seq: record.seq, waiting: new Set(present), detached: false })
+      for (const conn of present) sent.set(conn, record.seq)
+    } else if (step.kind === 'ack') {
+      if (!present.has(step.conn)) continue
+      const top = sent.get(step.conn) as bigint
+      const seq = top - BigInt(step.back) < 0n ? 0n : top - BigInt(step.back)
+      master.step({ kind: 'received', conn: step.conn, message: M.Ack.create({ seq }) })
+      for (const commit of oracle) if (commit.seq <= seq) commit.waiting.delete(step.conn)
+    } else if (step.kind === 'commitWindow') {
+      master.step({ kind: 'commitWindow' })
+    } else {
+      if (!present.delete(step.conn)) continue
+      master.step({ kind: 'detach', conn: step.conn })
+      for (const commit of oracle) {
+        if (commit.waiting.delete(step.conn)) commit.detached = true
+      }
+    }
+    settle()
+    released.push(...takeMaster(master).commitOutcomes)
+    expect(released).toEqual(expected)
+    expect(master.activeSyncReplicas()).toBe(present.size)
+  }
+}
+
 describe('commit outcomes match an oracle (DESIGN.md "Replication")', () => {
   it('for random windows, acks and departures', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 }), fc.array(action, { maxLength: 40 }), (w, a) => {
-        const [window, actions] = [w, a]
-        const { master, db } = makeMaster({ windowSize: window, detachTimeoutMs: 0 })
-        attachReplica(master, 1)
-        attachReplica(master, 2)
-        const present = new Set([1, 2])
-        const sent = new Map<number, bigint>([[1, 0n], [2, 0n]])
-        const oracle: OracleCommit[] = []
-        const expected: CommitOutcome[] = []
-        const released: CommitOutcome[] = []
-        const settle = () => {
-          while (oracle.length > 0 && (oracle[0] as OracleCommit).waiting.size === 0) {
-            const head = oracle.shift() as OracleCommit
-            expected.push({ seq: head.seq, status: head.detached ? 'replica-detached' : 'ok' })
-          }
-        }
-        for (const step of actions) {
-          if (step.kind === 'commit') {
-            const record = db.insertMany(1, 1)
-            master.step({ kind: 'committed', record })
-            oracle.push({ seq: record.seq, waiting: new Set(present), detached: false })
-            for (const conn of present) sent.set(conn, record.seq)
-          } else if (step.kind === 'ack') {
-            if (!present.has(step.conn)) continue
-            const top = sent.get(step.conn) as bigint
-            const seq = top - BigInt(step.back) < 0n ? 0n : top - BigInt(step.back)
-            master.step({ kind: 'received', conn: step.conn, message: M.Ack.create({ seq }) })
-            for (const commit of oracle) if (commit.seq <= seq) commit.waiting.delete(step.conn)
-          } else if (step.kind === 'commitWindow') {
-            master.step({ kind: 'commitWindow' })
-          } else {
-            if (!present.delete(step.conn)) continue
-            master.step({ kind: 'detach', conn: step.conn })
-            for (const commit of oracle) {
-              if (commit.waiting.delete(step.conn)) commit.detached = true
-            }
-          }
-          settle()
-          released.push(...takeMaster(master).commitOutcomes)
-          expect(released).toEqual(expected)
-          expect(master.activeSyncReplicas()).toBe(present.size)
-        }
-      }),
-      { numRuns: 500 },
-    )
+    const windows = fc.integer({ min: 1, max: 4 })
+    fc.assert(fc.property(windows, fc.array(action, { maxLength: 40 }), runScenario), {
+      numRuns: 500,
+    })
   })
 })
