@@ -27,7 +27,11 @@ export class SampleProcess {
   readonly exited: Promise<number | null>
   readonly #child: ChildProcess
   readonly #pending = new Map<number, (reply: SampleReply) => void>()
-  readonly #waiters = new Set<{ test: (e: SampleEvent) => boolean; resolve: () => void }>()
+  readonly #waiters = new Set<{
+    test: (e: SampleEvent) => boolean
+    resolve: () => void
+    reject: (error: TandemError) => void
+  }>()
   #nextId = 1
   #exitCode: number | null | undefined = undefined
 
@@ -45,6 +49,8 @@ export class SampleProcess {
           settle({ id: 0, ok: false, code: 'TDB_STOPPED', message: `${name} exited (${code})` })
         }
         this.#pending.clear()
+        const exited = new TandemError('TDB_STOPPED', `${name} exited (${code})`)
+        for (const waiter of [...this.#waiters]) waiter.reject(exited)
         resolve(code)
       })
     })
@@ -107,6 +113,9 @@ export class SampleProcess {
     const matches = (e: SampleEvent): boolean => e.event === name && test(e)
     const seen = this.events.find(matches)
     if (seen !== undefined) return Promise.resolve(seen)
+    if (!this.running) {
+      return Promise.reject(new TandemError('TDB_STOPPED', `${this.name} exited (${name})`))
+    }
     return new Promise((resolve, reject) => {
       const waiter = {
         test: matches,
@@ -114,6 +123,11 @@ export class SampleProcess {
           clearTimeout(timer)
           this.#waiters.delete(waiter)
           resolve(this.events.find(matches) as SampleEvent)
+        },
+        reject: (error: TandemError) => {
+          clearTimeout(timer)
+          this.#waiters.delete(waiter)
+          reject(error)
         },
       }
       const timer = setTimeout(() => {
@@ -175,6 +189,11 @@ export class SampleRun {
     rmSync(file, { force: true })
     this.#tempPaths.push(file)
     return file
+  }
+
+  /** Prints a line of the runner, as `<sample>: text`. */
+  say(text: string): void {
+    say(this.title, text)
   }
 
   /** Prints a check and records it; the run fails if any check failed. */
