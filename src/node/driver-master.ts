@@ -81,14 +81,19 @@ export class MasterDriver {
   /**
    * Queues an input and, unless the driver is already inside its loop, runs the loop to the
    * end. A tick of the current time goes first when the clock moved, so that the core stamps
-   * the input with the right time.
+   * the input with the right time — except before a commit: the commit hook runs when the
+   * engine already holds the commit, and a tick could scan it into a hot-load batch before
+   * the core hears of it (the replica would get it twice). A commit is stamped with the last
+   * tick's time instead, at most one tick interval old.
    */
   input(input: MasterInput): void {
     const nowMs = this.#clock.nowMs()
-    if (input.kind !== 'tick' && nowMs > this.#lastTickMs) {
+    const fromEngine = input.kind === 'committed' || input.kind === 'extended'
+    if (input.kind !== 'tick' && !fromEngine && nowMs > this.#lastTickMs) {
       this.#queue.push({ kind: 'tick', nowMs })
+      this.#lastTickMs = nowMs
     }
-    if (input.kind === 'tick' || nowMs > this.#lastTickMs) this.#lastTickMs = nowMs
+    if (input.kind === 'tick') this.#lastTickMs = Math.max(this.#lastTickMs, nowMs)
     this.#queue.push(input)
     this.#run()
   }
