@@ -84,7 +84,6 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
   #outcomes: CommitOutcome[] = []
   #notifications: MasterNotification[] = []
   #stoppedPending = false
-  #ready: MasterReady | null = null
 
   constructor(config: MasterConfig, view: DatabaseView, options: { nowMs?: number } = {}) {
     checkQuorumModes(config.quorum, config.mode, config.windowSize)
@@ -124,7 +123,7 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
 
   /**
    * The commit hook's `checkWrite`: throws TDB_NO_QUORUM when fewer than `quorum` sync
-   * replicas stream, and TDB_STOPPED once the master was stopped.
+   * replicas stream.
    */
   checkWrite(): void {
     const active = this.activeSyncReplicas()
@@ -204,7 +203,7 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
   }
 
   ready(): MasterReady {
-    this.#ready ??= Object.freeze({
+    return Object.freeze({
       messages: Object.freeze([...this.#messages]),
       asyncStreams: Object.freeze([...this.#asyncStreams]),
       closes: Object.freeze([...this.#closes]),
@@ -212,7 +211,6 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
       notifications: Object.freeze([...this.#notifications]),
       stopped: this.#stoppedPending,
     })
-    return this.#ready
   }
 
   /**
@@ -228,7 +226,6 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
     this.#outcomes.splice(0, ready.commitOutcomes.length)
     this.#notifications.splice(0, ready.notifications.length)
     if (ready.stopped) this.#stoppedPending = false
-    this.#ready = null
   }
 
   /** Status of the master and of every replica connection (Slony sl_status). */
@@ -674,7 +671,6 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
   #send(replica: ReplicaConn, message: Message): void {
     replica.lastSentAtMs = this.#nowMs
     this.#messages.push(Object.freeze({ conn: replica.conn, message }))
-    this.#ready = null
   }
 
   #notify(
@@ -689,7 +685,6 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
 
   #releaseOutcomes(): void {
     this.#outcomes.push(...this.#waiting.takeDecided())
-    this.#ready = null
   }
 
   #reportStopped(): void {

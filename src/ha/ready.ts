@@ -115,7 +115,7 @@ export interface Core<Input, R> {
   step(input: Input): void
   /** True when effects are waiting. */
   hasReady(): boolean
-  /** The waiting effects (the same object until `advance`). */
+  /** A snapshot of the waiting effects; steps taken before `advance` only add to them. */
   ready(): R
   /** Declares `ready` performed: its effects are dropped from the core. */
   advance(ready: R): void
