@@ -47,6 +47,7 @@ export function classifyLogDir(names: readonly string[]): {
       temporary.push(name)
     }
   }
-  const bySeq = (a: LogDirEntry, b: LogDirEntry): number => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0)
+  const bySeq = (a: LogDirEntry, b: LogDirEntry): number =>
+    a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0
   return { segments: segments.sort(bySeq), snapshots: snapshots.sort(bySeq), temporary }
 }

@@ -60,7 +60,12 @@ export function resolveLogOptions(options: LogOptions): ResolvedLogOptions {
       64 * 1024,
       1,
     ),
-    maxDelayedTransactions: count('log.maxDelayedTransactions', options.maxDelayedTransactions, 0, 0),
+    maxDelayedTransactions: count(
+      'log.maxDelayedTransactions',
+      options.maxDelayedTransactions,
+      0,
+      0,
+    ),
     maxCommitDelayMs: count('log.maxCommitDelayMs', options.maxCommitDelayMs, 1000, 0),
     onWarning: options.onWarning ?? printLogWarning,
     clock: options.clock ?? realClock,

@@ -15,7 +15,11 @@ export type LogWarning =
   /** A snapshot failed its checks on open and was passed over for an older one. */
   | { readonly code: 'TDB_LOG_SNAPSHOT_INVALID'; readonly message: string; readonly file: string }
   /** An automatic checkpoint failed; the log stays valid and the next one will retry. */
-  | { readonly code: 'TDB_LOG_CHECKPOINT_FAILED'; readonly message: string; readonly error: unknown }
+  | {
+      readonly code: 'TDB_LOG_CHECKPOINT_FAILED'
+      readonly message: string
+      readonly error: unknown
+    }
 
 /** The default warning handler: one line on stderr. */
 export function printLogWarning(warning: LogWarning): void {

@@ -187,7 +187,8 @@ function scanSegment(entry: LogDirEntry, bytes: Uint8Array, afterSeq: bigint, di
     return scan
   }
   if (firstSeq > afterSeq + 1n) {
-    throw corrupt(dir, entry.name, 0, `segment starts at seq ${firstSeq}, expected ${afterSeq + 1n}`)
+    const what = `segment starts at seq ${firstSeq}, expected ${afterSeq + 1n}`
+    throw corrupt(dir, entry.name, 0, what)
   }
   let offset = SEGMENT_HEADER_BYTES
   let lastSeq = afterSeq
@@ -200,7 +201,14 @@ function scanSegment(entry: LogDirEntry, bytes: Uint8Array, afterSeq: bigint, di
         throw corrupt(dir, entry.name, offset, 'bad record before valid ones')
       }
       const lastRecordSeq = expected - 1n
-      const scan: SegmentScan = { kind: 'torn', offset, records, lastSeq, lastRecordSeq, validEnd: offset }
+      const scan: SegmentScan = {
+        kind: 'torn',
+        offset,
+        records,
+        lastSeq,
+        lastRecordSeq,
+        validEnd: offset,
+      }
       return scan
     }
     if (at.record.seq > afterSeq) {

@@ -113,7 +113,9 @@ export function parseSnapshot(file: string, bytes: Uint8Array): LoadedSnapshot {
   const batches: ChangeOp[][] = []
   let objectCount = 0
   let offset = HEADER_BYTES
-  while (offset + BATCH_HEADER_BYTES <= bytes.length && view.getUint32(offset, true) !== TRAILER_MARK) {
+  const atBatch = (at: number): boolean =>
+    at + BATCH_HEADER_BYTES <= bytes.length && view.getUint32(at, true) !== TRAILER_MARK
+  while (atBatch(offset)) {
     const length = view.getUint32(offset, true)
     const end = offset + BATCH_HEADER_BYTES + length
     if (length < 1 || end > bytes.length) throw corrupt(offset, 'batch length')

@@ -102,6 +102,8 @@ export class TransactionLog implements CommitHook {
   #checkpointRunning: Promise<void> | null = null
   #failure: LogError | null = null
   #failedWrittenSeq = 0n
+  /** Counts rollbacks: a flush started in an abandoned history makes nothing durable. */
+  #history = 0
   /** close() has begun: no new checkpoint starts. */
   #closing = false
   #closePromise: Promise<void> | null = null
@@ -203,8 +205,9 @@ export class TransactionLog implements CommitHook {
   }
 
   whenDurable(seq: bigint): Promise<CommitStatus> {
-    assert(seq <= this.#lastSeq, `whenDurable(${seq}) for a commit the log never heard`)
-    if (seq <= this.#durableSeq) return RESOLVED_OK
+    // A seq past the last record was set without a commit (a replica's full load): the log
+    // holds nothing for it to wait on; the next commit restarts the log from a snapshot.
+    if (seq <= this.#durableSeq || seq > this.#lastSeq) return RESOLVED_OK
     const needsDurable = this.#durableLevelSeqs.has(seq)
     if (this.#failure !== null && (needsDurable || seq > this.#failedWrittenSeq)) {
       return Promise.reject(this.#failure)
@@ -376,11 +379,12 @@ export class TransactionLog implements CommitHook {
     }
     const upto = this.#writtenSeq
     const segment = this.#segment
+    const history = this.#history
     this.#inFlight.push({ upto, deferred: this.#waiting })
     this.#waiting = null
     this.#asyncFlushRunning = true
     segment.file.datasync().then(
-      () => this.#asyncFlushDone(upto),
+      () => this.#asyncFlushDone(history === this.#history ? upto : 0n),
       (error: unknown) => {
         this.#asyncFlushRunning = false
         this.#fail(ioError(`a log flush in ${this.#options.dir}`, segment.file.path, error))
@@ -571,6 +575,7 @@ export class TransactionLog implements CommitHook {
       device.unlinkSync(logPath(dir, entry.name))
     }
     device.syncDirSync(dir)
+    this.#history++
     this.#olderSegments = []
     this.#durableLevelSeqs.clear()
     this.#durableSeq = 0n

@@ -46,7 +46,9 @@ interface RoundResult {
 /** Runs the child, kills it with SIGKILL `killAfterMs` after it is ready (or after spawn). */
 function runChild(dir: string, args: string[], killAfterMs: number, afterReady: boolean) {
   return new Promise<RoundResult>((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [CHILD, dir, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let startSeq: bigint | null = null
     const durableSeqs: bigint[] = []
     let stdout = ''
@@ -117,7 +119,7 @@ describe('kill -9 crash recovery (DESIGN.md "Commit policies and the log")', () 
       const policy = round % 4 === 3 ? 'delayed' : 'sync-flush'
       const committers = String(1 + Math.floor(random() * 16))
       const afterReady = random() < 0.85
-      const killAfterMs = afterReady ? 20 + Math.floor(random() * 250) : 40 + Math.floor(random() * 200)
+      const killAfterMs = (afterReady ? 20 : 40) + Math.floor(random() * (afterReady ? 250 : 200))
       const args = [policy, committers, '16384', String(48 * 1024)]
       const result = await runChild(dir, args, killAfterMs, afterReady)
       if (result.startSeq === null) killedDuringRecovery++

@@ -55,7 +55,8 @@ function randomWrite(db: Database, random: () => number) {
           const item = tx.insert('Item', { key, name: `item ${key}`, score: random() })
           tx.insert('Tag', { item, label: `tag of ${key}` })
         } else if (roll < 0.6) {
-          tx.update('Item', oid, { name: `renamed ${Math.floor(random() * 1000)}`, score: random() })
+          const name = `renamed ${Math.floor(random() * 1000)}`
+          tx.update('Item', oid, { name, score: random() })
         } else {
           tx.delete('Item', oid)
         }
@@ -114,7 +115,7 @@ describe('Database with a log (DESIGN.md "Commit policies and the log")', () => 
     await again.close()
   })
 
-  it('refuses writes with TDB_LOG_IO after a disk error, keeping reads and durable data', async () => {
+  it('refuses writes with TDB_LOG_IO after a disk error; reads and durable data stay', async () => {
     const dir = freshDir()
     const device = new TestDevice()
     const db = await open(dir, { device })
@@ -132,5 +133,40 @@ describe('Database with a log (DESIGN.md "Commit policies and the log")', () => 
     const again = await open(dir)
     expect(again.read((tx) => tx.find('Item', 'byKey', 1))).toMatchObject({ name: 'kept' })
     await again.close()
+  })
+})
+
+describe('Database with a log as a replica (DESIGN.md "Commit policies and the log")', () => {
+  it('logs a full load followed by replicated change sets, and reopens equal', async () => {
+    const masterDir = freshDir()
+    const replicaDir = freshDir()
+    const master = await open(masterDir)
+    const random = prng(5)
+    for (let i = 0; i < 50; i++) randomWrite(master, random)
+    const replica = await open(replicaDir)
+    // A full load: the master's objects, then its sequencer, without commits.
+    let from = null as Parameters<typeof master.engine.scan>[0]
+    do {
+      const { ops, next } = master.engine.scan(from, 16)
+      replica.engine.loadObjects(ops)
+      from = next
+    } while (from !== null)
+    replica.engine.setSequencer(master.getSequencer())
+    // Then the live stream: the master's next change sets, applied with hooks (logged).
+    const changeSets: Uint8Array[] = []
+    master.engine.addHook({
+      name: 'capture',
+      onCommit: (record) => changeSets.push(record.changeSet),
+    })
+    for (let i = 0; i < 30; i++) randomWrite(master, random)
+    for (const changeSet of changeSets) replica.engine.applyChangeSet(changeSet)
+    await replica.flush()
+    expect(replica.contentHash()).toBe(master.contentHash())
+    await replica.close()
+    const reopened = await open(replicaDir)
+    expect(reopened.getSequencer()).toBe(master.getSequencer())
+    expect(reopened.contentHash()).toBe(master.contentHash())
+    await reopened.close()
+    await master.close()
   })
 })

@@ -56,7 +56,7 @@ const cases: { call: FailingCall; code: string; policy: CommitPolicy }[] = [
 
 describe('disk errors (DESIGN.md "Commit policies and the log")', () => {
   for (const { call, code, policy } of cases) {
-    it(`${code} on ${call} under ${policy}: rejects, refuses writes, loses nothing durable`, async () => {
+    it(`${code} on ${call} under ${policy}: rejects, refuses writes, keeps durable`, async () => {
       const { dir, device, engine, log } = setup()
       for (let i = 0; i < 5; i++) await log.whenDurable(commit(engine, log, workloadOps(i)))
       const durableHash = engine.contentHash()

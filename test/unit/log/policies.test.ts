@@ -124,7 +124,7 @@ describe('delayed', () => {
     await log.close()
   })
 
-  it('a timer flushes a quiet database once the oldest commit is maxCommitDelayMs old', async () => {
+  it('a timer flushes a quiet database once the oldest is maxCommitDelayMs old', async () => {
     const { device, clock, engine, log } = setup({ ...quiet, maxCommitDelayMs: 1000 })
     const seq = commit(engine, log, workloadOps(1), 'delayed')
     const durable = log.whenDurable(seq)

@@ -123,7 +123,7 @@ describe('log round trip (DESIGN.md "Commit policies and the log")', () => {
     await again.log.close()
   })
 
-  it('restarts from a snapshot when the sequencer jumps (a replica loaded a database)', async () => {
+  it('restarts from a snapshot when the sequencer jumps (a replica loaded a copy)', async () => {
     const dir = freshDir()
     const { engine, log } = open(dir)
     for (let i = 0; i < 5; i++) commit(engine, log, workloadOps(i))
@@ -138,5 +138,37 @@ describe('log round trip (DESIGN.md "Commit policies and the log")', () => {
     expect(again.engine.sequencer).toBe(1002n)
     expect(again.engine.contentHash()).toBe(engine.contentHash())
     await again.log.close()
+  })
+})
+
+describe('log restarts (DESIGN.md "Commit policies and the log")', () => {
+  it('restarts from a snapshot when the sequencer goes back (a replica rolled back)', async () => {
+    const dir = freshDir()
+    const { engine, log } = open(dir)
+    for (let i = 0; i < 10; i++) commit(engine, log, workloadOps(i))
+    await log.flush()
+    // The replica drops its history and loads another one that stops at seq 5.
+    engine.objects.clear()
+    engine.loadObjects([[1, 1, 7, 7, ['other history']]])
+    engine.sequencer = 5n
+    const seq = commit(engine, log, [[1, 1, 8, 8, ['after the rollback']]])
+    expect(seq).toBe(6n)
+    await log.whenDurable(seq)
+    await log.close()
+    const names = fs.readdirSync(dir).sort()
+    expect(names).toEqual(['log-00000000000000000007.tlog', 'snap-00000000000000000006.tsnap'])
+    const again = open(dir)
+    expect(again.engine.sequencer).toBe(6n)
+    expect(again.engine.contentHash()).toBe(engine.contentHash())
+    await again.log.close()
+  })
+
+  it('answers whenDurable for a seq set without a commit at once', async () => {
+    const dir = freshDir()
+    const { engine, log } = open(dir)
+    commit(engine, log, workloadOps(1))
+    engine.sequencer = 50n
+    await expect(log.whenDurable(50n)).resolves.toBe('ok')
+    await log.close()
   })
 })

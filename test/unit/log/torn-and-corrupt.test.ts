@@ -106,7 +106,7 @@ describe('torn and corrupt logs (DESIGN.md "Commit policies and the log")', () =
     }
   })
 
-  it('recovers a prefix or refuses, never wrong data, for a flipped byte at every position', async () => {
+  it('recovers a prefix or refuses, never wrong data, for a flip at every position', async () => {
     let refused = 0
     for (let at = 0; at < segmentBytes.length; at++) {
       const damaged = Uint8Array.from(segmentBytes)
@@ -130,7 +130,7 @@ describe('torn and corrupt logs (DESIGN.md "Commit policies and the log")', () =
     expect(refused).toBeGreaterThan(0)
   })
 
-  it('treats flipped bytes in preallocated space after the last record as a torn tail', async () => {
+  it('treats flipped bytes in preallocated space after the records as a torn tail', async () => {
     const padded = new Uint8Array(segmentBytes.length + 64)
     padded.set(segmentBytes)
     for (const at of [segmentBytes.length, segmentBytes.length + 20, padded.length - 1]) {
