@@ -12,7 +12,8 @@
  * reset    common                                          (abort; also the answer to strays)
  * ```
  * Data flags: FIRST (first fragment of a frame, carries the frame's length), LAST (last
- * fragment), FIN (no payload: the sender's last sequence number, a clean close).
+ * fragment), FIN (no payload: the sender's last sequence number, a clean close), BUNDLE
+ * (alone: the payload is two or more whole small frames, each as u32 length + bytes).
  */
 import { assert } from '../util/assert.js'
 
@@ -35,7 +36,10 @@ export const PACKET_RESET = 5
 export const FLAG_FIRST = 1
 export const FLAG_LAST = 2
 export const FLAG_FIN = 4
-const KNOWN_FLAGS = FLAG_FIRST | FLAG_LAST | FLAG_FIN
+export const FLAG_BUNDLE = 8
+const KNOWN_FLAGS = FLAG_FIRST | FLAG_LAST | FLAG_FIN | FLAG_BUNDLE
+/** Bytes of the length in front of each frame of a bundle. */
+export const BUNDLE_ENTRY_HEADER_BYTES = 4
 
 export interface HandshakePacket {
   readonly type: typeof PACKET_SYN | typeof PACKET_SYN_ACK
@@ -107,6 +111,11 @@ function decodeData(datagram: Uint8Array, connectionId: number, ack: number): Da
   const seq = readU32(datagram, COMMON_HEADER_BYTES)
   const flags = datagram[COMMON_HEADER_BYTES + 4] as number
   if ((flags & ~KNOWN_FLAGS) !== 0) return null
+  if ((flags & FLAG_BUNDLE) !== 0) {
+    if (flags !== FLAG_BUNDLE) return null
+    const payload = datagram.subarray(DATA_HEADER_BYTES)
+    return { type: PACKET_DATA, connectionId, ack, seq, flags, frameBytes: -1, payload }
+  }
   if ((flags & FLAG_FIN) !== 0) {
     const ok = flags === FLAG_FIN && datagram.byteLength === DATA_HEADER_BYTES
     if (!ok) return null
@@ -166,6 +175,43 @@ export function encodeData(
   if (first) writeU32(datagram, DATA_HEADER_BYTES, frameBytes)
   datagram.set(payload, headerBytes)
   return datagram
+}
+
+/** Encodes a bundle of whole frames (each written as u32 length + bytes) in one datagram. */
+export function encodeBundle(
+  connectionId: number,
+  ack: number,
+  seq: number,
+  frames: readonly Uint8Array[],
+): Uint8Array {
+  let bytes = DATA_HEADER_BYTES
+  for (const frame of frames) bytes += BUNDLE_ENTRY_HEADER_BYTES + frame.byteLength
+  assert(frames.length >= 2 && bytes <= MAX_DATAGRAM_BYTES, 'a bundle holds frames and fits')
+  const datagram = commonHeader(bytes, PACKET_DATA, connectionId, ack)
+  writeU32(datagram, COMMON_HEADER_BYTES, seq)
+  datagram[COMMON_HEADER_BYTES + 4] = FLAG_BUNDLE
+  let offset = DATA_HEADER_BYTES
+  for (const frame of frames) {
+    writeU32(datagram, offset, frame.byteLength)
+    datagram.set(frame, offset + BUNDLE_ENTRY_HEADER_BYTES)
+    offset += BUNDLE_ENTRY_HEADER_BYTES + frame.byteLength
+  }
+  return datagram
+}
+
+/** Splits a bundle's payload into its frames; null when the lengths do not add up. */
+export function splitBundle(payload: Uint8Array): Uint8Array[] | null {
+  const frames: Uint8Array[] = []
+  let offset = 0
+  while (offset < payload.byteLength) {
+    if (payload.byteLength - offset < BUNDLE_ENTRY_HEADER_BYTES) return null
+    const length = readU32(payload, offset)
+    const start = offset + BUNDLE_ENTRY_HEADER_BYTES
+    if (length > payload.byteLength - start) return null
+    frames.push(payload.subarray(start, start + length))
+    offset = start + length
+  }
+  return frames.length >= 2 ? frames : null
 }
 
 /** Encodes an ack with up to MAX_SACK_RANGES selective ranges (wire values). */

@@ -8,8 +8,9 @@
  * One session is one connection:
  * - handshake: the connecting side repeats SYN until a SYN-ACK (or any data) answers;
  * - frames are cut into fragments of at most `fragmentBytes`, each with its own sequence
- *   number; the receiver delivers fragments in order, reassembles frames, suppresses
- *   duplicates and holds at most `windowPackets` out-of-order fragments;
+ *   number, and small frames queued together share one datagram (a bundle); the receiver
+ *   delivers fragments in order, reassembles frames, suppresses duplicates and holds at
+ *   most `windowPackets` out-of-order fragments;
  * - acks are cumulative plus selective ranges; every data datagram also carries the ack;
  * - retransmission on a timeout estimated from the round-trip time (Jacobson/Karels, Karn),
  *   doubled on each timeout, and fast retransmission of a hole that selective acks have
@@ -28,7 +29,9 @@
 import { ChannelError, ProtocolError, type TandemError } from '../errors.js'
 import { assert } from '../util/assert.js'
 import {
+  BUNDLE_ENTRY_HEADER_BYTES,
   FIRST_DATA_HEADER_BYTES,
+  FLAG_BUNDLE,
   FLAG_FIN,
   FLAG_FIRST,
   FLAG_LAST,
@@ -41,9 +44,11 @@ import {
   PACKET_SYN_ACK,
   decodePacket,
   encodeAck,
+  encodeBundle,
   encodeData,
   encodeHandshake,
   encodeReset,
+  splitBundle,
   stampAck,
   unwrapSeq,
   type DataPacket,
@@ -181,6 +186,8 @@ export class ReliableSession {
   #ackNeeded = false
   #peerFinReceived = false
   #lingerDeadlineMs = -1
+  /** The latest clock reading given to any input. */
+  #nowMs = 0
 
   /**
    * `connect` starts the handshake; `accept` answers a SYN that announced
@@ -233,17 +240,17 @@ export class ReliableSession {
     assert(this.#state === 'open' && !this.#applicationClosed, 'send only on an open session')
     this.#queue.push(frame)
     this.#queuedBytes += frame.byteLength
-    this.#pump(nowMs)
+    this.#observe(nowMs)
   }
 
   /** Closes from this side: queued frames still go out, then a FIN. Idempotent. */
   close(nowMs: number): void {
     this.#applicationClosed = true
+    this.#observe(nowMs)
     if (this.#state === 'finished' || this.#finQueued) return
     if (this.#state === 'syn-sent') return this.#finish()
     this.#finQueued = true
     this.#state = 'closing'
-    this.#pump(nowMs)
   }
 
   /** Ends the session at once with `error` (the driver saw the transport fail). */
@@ -253,6 +260,7 @@ export class ReliableSession {
 
   /** Feeds one received datagram; junk and datagrams of other connections are ignored. */
   receive(datagram: Uint8Array, nowMs: number): void {
+    this.#observe(nowMs)
     if (this.#state === 'finished') return
     const packet = decodePacket(datagram)
     if (packet === null || packet.connectionId !== this.connectionId) return
@@ -283,6 +291,7 @@ export class ReliableSession {
 
   /** Advances time: retransmissions, the handshake, dead-peer detection, the close linger. */
   tick(nowMs: number): void {
+    this.#observe(nowMs)
     if (this.#state === 'syn-sent' && nowMs >= this.#synDeadlineMs) {
       if (this.#synTransmissions > this.#config.maxRetransmits) {
         return this.#fail(this.#dead('connect', this.#synTransmissions), false)
@@ -295,8 +304,13 @@ export class ReliableSession {
     if (this.#lingerDeadlineMs >= 0 && nowMs >= this.#lingerDeadlineMs) this.#finish()
   }
 
-  /** Datagrams to send, oldest first (an ack of what was received is added when one is due). */
+  /**
+   * Datagrams to send, oldest first. Queued frames are cut into datagrams here, as far as the
+   * window allows, so that the small frames of one turn share datagrams; an ack of what was
+   * received is added when one is due.
+   */
   takeDatagrams(): Uint8Array[] {
+    if (this.#state === 'open' || this.#state === 'closing') this.#pump(this.#nowMs)
     if (this.#ackNeeded && this.#state !== 'finished' && this.#state !== 'syn-sent') {
       this.#ackNeeded = false
       this.#datagrams.push(encodeAck(this.connectionId, this.#expected, this.#sackRanges()))
@@ -312,6 +326,12 @@ export class ReliableSession {
   #synAck(): Uint8Array {
     const window = this.#config.windowPackets
     return encodeHandshake(PACKET_SYN_ACK, this.connectionId, this.#expected, window)
+  }
+
+  /** Records the latest clock reading: datagrams cut in `takeDatagrams` are stamped with it. */
+  #observe(nowMs: number): void {
+    assert(Number.isFinite(nowMs), 'the clock reading is a number')
+    if (nowMs > this.#nowMs) this.#nowMs = nowMs
   }
 
   #sendSyn(nowMs: number): void {
@@ -345,7 +365,9 @@ export class ReliableSession {
       }
       if (this.#finQueued && !this.#finSent) {
         this.#finSent = true
-        this.#transmitNew(FLAG_FIN, -1, EMPTY, nowMs)
+        const id = this.connectionId
+        const fin = encodeData(id, this.#expected, this.#nextSeq, FLAG_FIN, -1, EMPTY)
+        this.#transmitNew(fin, 0, true, nowMs)
       }
       break
     }
@@ -356,13 +378,19 @@ export class ReliableSession {
   }
 
   #sendFragment(nowMs: number): void {
+    const bundled = this.#bundleCount()
+    if (bundled >= 2) return this.#sendBundle(bundled, nowMs)
     const frame = this.#queue[this.#queueHead] as Uint8Array
     const offset = this.#fragmentOffset
     const end = Math.min(frame.byteLength, offset + this.#config.fragmentBytes)
     let flags = 0
     if (offset === 0) flags |= FLAG_FIRST
     if (end === frame.byteLength) flags |= FLAG_LAST
-    this.#transmitNew(flags, frame.byteLength, frame.subarray(offset, end), nowMs)
+    const payload = frame.subarray(offset, end)
+    const id = this.connectionId
+    const seq = this.#nextSeq
+    const datagram = encodeData(id, this.#expected, seq, flags, frame.byteLength, payload)
+    this.#transmitNew(datagram, end - offset, false, nowMs)
     this.#queuedBytes -= end - offset
     if (end === frame.byteLength) {
       this.#queue[this.#queueHead++] = EMPTY
@@ -372,14 +400,37 @@ export class ReliableSession {
     }
   }
 
-  #transmitNew(flags: number, frameBytes: number, payload: Uint8Array, nowMs: number): void {
+  /** How many whole queued frames fit one bundle datagram (small frames share datagrams). */
+  #bundleCount(): number {
+    if (this.#fragmentOffset !== 0) return 0
+    let bytes = 0
+    let count = 0
+    for (let i = this.#queueHead; i < this.#queue.length; i++) {
+      bytes += BUNDLE_ENTRY_HEADER_BYTES + (this.#queue[i] as Uint8Array).byteLength
+      if (bytes > this.#config.fragmentBytes) break
+      count++
+    }
+    return count
+  }
+
+  #sendBundle(count: number, nowMs: number): void {
+    const frames = this.#queue.slice(this.#queueHead, this.#queueHead + count)
+    const datagram = encodeBundle(this.connectionId, this.#expected, this.#nextSeq, frames)
+    let frameBytes = 0
+    for (const frame of frames) frameBytes += frame.byteLength
+    this.#transmitNew(datagram, frameBytes, false, nowMs)
+    this.#queuedBytes -= frameBytes
+    for (let i = 0; i < count; i++) this.#queue[this.#queueHead++] = EMPTY
+  }
+
+  /** Records a new data datagram (already encoded with sequence number `#nextSeq`) in flight. */
+  #transmitNew(datagram: Uint8Array, payloadBytes: number, fin: boolean, nowMs: number): void {
     const seq = this.#nextSeq++
-    const datagram = encodeData(this.connectionId, this.#expected, seq, flags, frameBytes, payload)
     const segment: Segment = {
       seq,
       datagram,
-      payloadBytes: payload.byteLength,
-      fin: (flags & FLAG_FIN) !== 0,
+      payloadBytes,
+      fin,
       sentAtMs: nowMs,
       deadlineMs: nowMs + this.#rtoMs,
       transmissions: 1,
@@ -445,7 +496,6 @@ export class ReliableSession {
       if (this.#peerFinReceived) return this.#finish()
       if (this.#lingerDeadlineMs < 0) this.#lingerDeadlineMs = nowMs + this.#config.closeLingerMs
     }
-    this.#pump(nowMs)
   }
 
   #onSelectiveAck(ranges: readonly (readonly [number, number])[], nowMs: number): void {
@@ -520,6 +570,7 @@ export class ReliableSession {
   #deliver(packet: DataPacket): void {
     if (this.#state === 'finished') return
     if ((packet.flags & FLAG_FIN) !== 0) return this.#onPeerFin()
+    if ((packet.flags & FLAG_BUNDLE) !== 0) return this.#deliverBundle(packet.payload)
     const first = (packet.flags & FLAG_FIRST) !== 0
     const last = (packet.flags & FLAG_LAST) !== 0
     const payload = packet.payload
@@ -547,6 +598,16 @@ export class ReliableSession {
     if (this.#assemblyFilled !== assembly.byteLength) return this.#malformed('frame cut short')
     this.#assembly = null
     this.#emitFrame(assembly)
+  }
+
+  #deliverBundle(payload: Uint8Array): void {
+    if (this.#assembly !== null) return this.#malformed('a bundle inside a fragmented frame')
+    const frames = splitBundle(payload)
+    if (frames === null) return this.#malformed('bundle lengths do not add up')
+    for (const frame of frames) {
+      if (frame.byteLength > this.#config.maxFrameBytes) return this.#tooLarge(frame.byteLength)
+    }
+    for (const frame of frames) this.#emitFrame(frame)
   }
 
   #emitFrame(frame: Uint8Array): void {

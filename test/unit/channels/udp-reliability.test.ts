@@ -18,7 +18,9 @@ import {
   FLAG_FIRST,
   FLAG_LAST,
   PACKET_SYN,
+  PACKET_SYN_ACK,
   decodePacket,
+  encodeBundle,
   encodeData,
   encodeHandshake,
   peekDatagram,
@@ -309,6 +311,39 @@ describe('udp input validation and bounded memory', () => {
     b.receive(encodeData(77, 0, 0, FLAG_FIRST | FLAG_LAST, 1, new Uint8Array(1)), 2)
     expect(b.takeEvents().length).toBe(CONFIG.windowPackets)
     expect(b.heldFragments).toBe(0)
+  })
+
+  it('bundles small queued frames into shared datagrams and unbundles them', () => {
+    const a = new ReliableSession('connect', 77, CONFIG, 0)
+    a.takeDatagrams()
+    a.receive(encodeHandshake(PACKET_SYN_ACK, 77, 0, 64), 1)
+    const b = openPair()
+    const sent = Array.from({ length: 100 }, (_, i) => patternFrame(90 + i, i))
+    for (const frame of sent) a.send(frame, 2)
+    let datagrams = 0
+    const received: Uint8Array[] = []
+    for (let nowMs = 3; received.length < sent.length && nowMs < 100; nowMs++) {
+      const fromA = a.takeDatagrams()
+      datagrams += fromA.length
+      for (const datagram of fromA) b.receive(datagram, nowMs)
+      for (const datagram of b.takeDatagrams()) a.receive(datagram, nowMs)
+      for (const event of b.takeEvents()) if (event.kind === 'frame') received.push(event.frame)
+    }
+    // 100 frames of about 140 bytes plus 4-byte prefixes in 1 KiB datagrams: 7 per datagram.
+    expect(datagrams).toBeLessThan(20)
+    expect(received.length).toBe(sent.length)
+    expect(received.every((frame, i) => sameBytes(frame, sent[i] as Uint8Array))).toBe(true)
+  })
+
+  it('refuses a bundle whose lengths do not add up or whose frame is over the cap', () => {
+    const good = encodeBundle(77, 0, 0, [new Uint8Array(10), new Uint8Array(20)])
+    const cut = good.subarray(0, good.byteLength - 1)
+    const b = openPair()
+    b.receive(cut, 1)
+    expect(b.takeEvents()[0]).toMatchObject({ error: { code: 'TDB_FRAME_MALFORMED' } })
+    const small = openPair({ ...CONFIG, maxFrameBytes: 15 })
+    small.receive(good, 1)
+    expect(small.takeEvents()[0]).toMatchObject({ error: { code: 'TDB_FRAME_TOO_LARGE' } })
   })
 
   it('answers a repeated SYN with another SYN-ACK', () => {
