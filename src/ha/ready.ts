@@ -99,7 +99,9 @@ export type ReplicaApply =
  * The replica's effects. Perform them in this order: `applies` (in order), `messages` (to
  * the master, in order), `close` (close the channel), `notifications`; `stopped` is set
  * once, with the reason, when the attach session is over (the core takes no more input
- * except ticks, which do nothing).
+ * except ticks, which do nothing). Perform the applies of the Ready that stops too: a
+ * session that stops in the middle of a full load ends with a `clear`, so that the next
+ * attach starts from an empty database at sequencer 0 rather than a half-loaded one.
  */
 export interface ReplicaReady {
   readonly applies: readonly ReplicaApply[]

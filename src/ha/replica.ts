@@ -457,6 +457,11 @@ export class ReplicaCore implements Core<ReplicaInput, ReplicaReady> {
 
   #stop(reason: StopReasonName, code: ErrorCode | null, why: string): void {
     assert(this.#state !== 'stopped', 'stopped twice')
+    if (this.#state === 'loading' && this.#loadBegun) {
+      // A half-loaded database matches no state of the master: empty it, so that its
+      // sequencer (0) tells the truth at the next attach.
+      this.#apply({ kind: 'clear' })
+    }
     if (this.#state !== 'idle') this.#close = true
     this.#state = 'stopped'
     this.#waitData.stop()

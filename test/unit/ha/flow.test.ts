@@ -124,4 +124,62 @@ describe('replication flows (DESIGN.md "Replication")', () => {
     expect(node.db.seq).toBe(5n)
     expect(node.db.content(REPLICATED)).toBe(cluster.masterDb.content(REPLICATED))
   })
+
+  it('survives random link breaks and reattaches, then converges (seeded)', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const prngSeeded = new Cluster({}, seed)
+      const { prng } = prngSeeded
+      const mode = prng.nextInt(2) === 0 ? 'sync' : 'async'
+      const cluster = new Cluster(
+        { mode, transLogLength: 1 + prng.nextInt(6), hotsyncMsgObjects: 1 + prng.nextInt(4) },
+        seed,
+      )
+      let nextConn = 10
+      const conns = [1, 2, 3]
+      conns.forEach((conn, i) => cluster.addReplica(conn, { forceSync: i === 0 }))
+      for (let step = 0; step < 60; step++) {
+        const roll = cluster.prng.nextInt(10)
+        if (roll < 5) {
+          const all = [...cluster.masterDb.objects.keys()]
+          const pick = all[cluster.prng.nextInt(Math.max(1, all.length))]
+          cluster.commit((tx) => {
+            if (pick !== undefined && roll === 0) tx.remove(pick)
+            else if (pick !== undefined && roll === 1) tx.update(pick, [`u${step}`])
+            else tx.insert(1 + cluster.prng.nextInt(3), [`n${step}`])
+          })
+        } else if (roll < 7) {
+          cluster.tick(1 + cluster.prng.nextInt(50))
+        } else if (roll === 7) {
+          const index = cluster.prng.nextInt(conns.length)
+          cluster.breakLink(conns[index] as number)
+        } else if (roll === 8) {
+          const index = cluster.prng.nextInt(conns.length)
+          const conn = nextConn++
+          cluster.reattach(conns[index] as number, conn, { forceSync: index === 0 })
+          conns[index] = conn
+        }
+        cluster.run()
+      }
+      conns.forEach((conn, index) => {
+        if (cluster.nodes.get(conn)?.core.state === 'stopped') {
+          const fresh = nextConn++
+          cluster.reattach(conn, fresh, { forceSync: index === 0 })
+          conns[index] = fresh
+        }
+      })
+      for (let t = 0; t < 30; t++) {
+        cluster.tick(10)
+        cluster.run()
+      }
+      for (const conn of conns) {
+        const node = cluster.nodes.get(conn)
+        expect(node?.core.state, `seed ${seed} conn ${conn}`).toBe('streaming')
+        expect(node?.db.content(REPLICATED), `seed ${seed}`).toBe(
+          cluster.masterDb.content(REPLICATED),
+        )
+      }
+      const seqs = cluster.outcomes.map((o) => o.seq)
+      expect(seqs, `seed ${seed}`).toEqual(cluster.records.map((r) => r.seq))
+    }
+  })
 })

@@ -73,6 +73,27 @@ export class Cluster {
     return node
   }
 
+  /** The link of `conn` breaks: both sides hear of it, frames in flight are lost. */
+  breakLink(conn: number): void {
+    const node = this.nodes.get(conn)
+    if (node === undefined || !node.open) return
+    node.open = false
+    node.toMaster.length = 0
+    node.toReplica.length = 0
+    this.master.step({ kind: 'disconnected', conn, code: 'TDB_CONNECTION_BROKEN' })
+    node.core.step({ kind: 'disconnected', code: 'TDB_CONNECTION_BROKEN' })
+  }
+
+  /** Starts a new attach session for the database of `oldConn`, as connection `newConn`. */
+  reattach(oldConn: number, newConn: number, options: Partial<ReplicaOptions> = {}): Node {
+    const old = this.nodes.get(oldConn)
+    if (old === undefined) throw new Error(`no node ${oldConn}`)
+    this.breakLink(oldConn)
+    this.#drainEffects()
+    this.nodes.delete(oldConn)
+    return this.addReplica(newConn, options, old.db)
+  }
+
   commit(build: (tx: FakeTx) => void): CommitRecord {
     this.master.checkWrite()
     const record = this.masterDb.commit(build)

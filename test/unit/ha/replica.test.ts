@@ -168,6 +168,20 @@ describe('ReplicaCore full load (DESIGN.md "Replication": full load)', () => {
     expect(names(replica)).toEqual(['DB_LOAD_FAILED', 'REPLICA_STOPPED'])
   })
 
+  it('clears a half-loaded database when the session stops during the load', () => {
+    const replica = loading()
+    receive(replica, M.LoadBegin.create({ masterSeq: 7n, batchObjects: 100 }))
+    receive(replica, M.LoadBatch.create({ ops: [[1, 1, 10, 0, ['x']]] }))
+    takeReplica(replica)
+    replica.step({ kind: 'disconnected', code: 'TDB_CONNECTION_BROKEN' })
+    const ready = takeReplica(replica)
+    expect(ready.applies).toEqual([{ kind: 'clear' }])
+    expect(ready.stopped?.reason).toBe(StopReason.CONNECTION_ABORTED)
+    const before = loading() // stopped before LoadBegin: nothing was touched
+    before.step({ kind: 'stop' })
+    expect(takeReplica(before).applies).toEqual([])
+  })
+
   it('a LoadBatch before LoadBegin is a protocol error', () => {
     const replica = loading()
     receive(replica, M.LoadBatch.create({ ops: [] }))
