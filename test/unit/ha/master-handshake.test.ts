@@ -159,6 +159,16 @@ describe('MasterCore handshake (DESIGN.md "Replication")', () => {
       expect(masterNotes(ready, 1)).toEqual(['CONNECTED', 'STATEFUL_SYNC'])
     })
 
+    it('STATEFUL_SYNC_END once the replica acks the end of the catch-up; then streaming', () => {
+      const { master } = master5()
+      attachReplica(master, 1, { seq: 2n })
+      master.step({ kind: 'received', conn: 1, message: M.Ack.create({ seq: 4n }) })
+      expect(masterNotes(takeMaster(master), 1)).toEqual([])
+      master.step({ kind: 'received', conn: 1, message: M.Ack.create({ seq: 5n }) })
+      expect(masterNotes(takeMaster(master), 1)).toEqual(['STATEFUL_SYNC_END'])
+      expect(master.status().replicas[0]).toMatchObject({ state: 'streaming', sync: 'stateful' })
+    })
+
     it('one before that (1): a full load', () => {
       const ready = attachReplica(master5().master, 1, { seq: 1n })
       expect(sentTo(ready, 1)[0]).toMatchObject({ sync: 'full' })
