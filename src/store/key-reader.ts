@@ -117,6 +117,7 @@ export class RecordKeyReader implements KeyReader {
   readonly parts: readonly KeyPart[]
   readonly #slots: RecordSlots
   readonly #heap: HeapAccess
+  readonly #scratch: unknown[] = [null]
   readonly numericKey?: (rid: number) => number
   readonly numericSearchKey?: (key: SearchKey) => number
 
@@ -266,6 +267,7 @@ export class RecordKeyReader implements KeyReader {
    * allowed when `prefix`) into a search key. Throws TDB_INVALID_ARGUMENT naming the part.
    */
   prepareKey(key: unknown, prefix: boolean, where: string): SearchKey {
+    if (this.parts.length === 1 && !Array.isArray(key)) return [prepareValue(this.parts[0] as KeyPart, key)]
     const values = this.parts.length === 1 && !Array.isArray(key) ? [key] : key
     if (!Array.isArray(values) || values.length > this.parts.length || values.length === 0 || (!prefix && values.length < this.parts.length)) {
       const expected = prefix
@@ -276,6 +278,16 @@ export class RecordKeyReader implements KeyReader {
     const prepared = new Array<unknown>(values.length)
     for (let i = 0; i < values.length; i++) prepared[i] = prepareValue(this.parts[i] as KeyPart, values[i])
     return prepared
+  }
+
+  /**
+   * Like `prepareKey` for a full key, but into a scratch array that the next call reuses: for
+   * lookups that do not keep the key.
+   */
+  prepareLookupKey(key: unknown, where: string): SearchKey {
+    if (this.parts.length !== 1 || Array.isArray(key)) return this.prepareKey(key, false, where)
+    this.#scratch[0] = prepareValue(this.parts[0] as KeyPart, key)
+    return this.#scratch
   }
 
   /** The search key of a record (for cursors that must find their place again). */

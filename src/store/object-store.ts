@@ -92,7 +92,10 @@ export class ObjectStore implements HeapAccess {
     this.dictionary = options.dictionary
     this.device = new MemoryDevice(options.memorySize)
     this.heap = new Heap(this.device)
-    this.oidMap = new OidMap(this.device.budget)
+    this.oidMap = new OidMap(this.device.budget, (classId, rid) => {
+      const slots = (this.classes[classId] as ClassStore).slots
+      return (slots.page(rid).f64[slots.offset(rid) >>> 3]) as number
+    })
     this.#indexFactory = options.indexFactory
     const types = new TypeCompiler(options.dictionary)
     for (const def of options.dictionary.classes) {

@@ -1,13 +1,15 @@
 /**
  * The database-wide oid map: oid -> (class id, rid). Open addressing with linear probing over
- * typed arrays (14 bytes a cell), deletion by backward shift (no tombstones), so that a
- * million objects cost a few megabytes and no JS objects. Its memory is charged to the budget.
+ * two typed arrays (6 bytes a cell) and deletion by backward shift (no tombstones). The map
+ * holds no oids: a cell's oid is read from the slot it points to (every slot starts with its
+ * oid), which keeps a million objects at a few megabytes and no JS objects. Its memory is
+ * charged to the budget.
  */
 import { AssertionError } from '../errors.js'
 import { assert } from '../util/assert.js'
 import type { MemoryBudget } from './index-contract.js'
 
-const CELL_BYTES = 8 + 4 + 2
+const CELL_BYTES = 4 + 2
 const MIN_CAPACITY = 64
 /** Grows when more than this fraction of the cells hold entries. */
 const MAX_LOAD = 0.75
@@ -15,24 +17,25 @@ const MAX_LOAD = 0.75
 /** The largest class id a cell holds. */
 export const MAX_CLASS_ID = 0xffff
 
+/** Reads the oid stored in slot `rid` of class `classId`. */
+export type OidOfSlot = (classId: number, rid: number) => number
+
 export class OidMap {
   readonly #budget: MemoryBudget
-  #oids: Float64Array
+  readonly #oidOf: OidOfSlot
   #rids: Int32Array
+  /** 0 marks an empty cell (class ids start at 1). */
   #classIds: Uint16Array
   #mask: number
-  #bits: number
   #size = 0
 
-  constructor(budget: MemoryBudget, capacity = MIN_CAPACITY) {
-    assert(capacity >= MIN_CAPACITY && (capacity & (capacity - 1)) === 0, 'bad oid map capacity')
+  constructor(budget: MemoryBudget, oidOf: OidOfSlot) {
     this.#budget = budget
-    budget.charge(capacity * CELL_BYTES)
-    this.#oids = new Float64Array(capacity)
-    this.#rids = new Int32Array(capacity)
-    this.#classIds = new Uint16Array(capacity)
-    this.#mask = capacity - 1
-    this.#bits = Math.log2(capacity)
+    this.#oidOf = oidOf
+    budget.charge(MIN_CAPACITY * CELL_BYTES)
+    this.#rids = new Int32Array(MIN_CAPACITY)
+    this.#classIds = new Uint16Array(MIN_CAPACITY)
+    this.#mask = MIN_CAPACITY - 1
   }
 
   get size(): number {
@@ -40,80 +43,99 @@ export class OidMap {
   }
 
   get capacity(): number {
-    return this.#oids.length
+    return this.#rids.length
   }
 
+  // Oids come from a counter, so their low bits are nearly dense: the identity keeps a run
+  // of recent oids in neighbouring cells (cache-friendly, and no collisions within a run).
   #home(oid: number): number {
     const low = oid >>> 0
     const high = (oid / 4294967296) >>> 0
-    return Math.imul(low ^ Math.imul(high, 0x85ebca6b), 0x9e3779b1) >>> (32 - this.#bits)
+    return (low ^ Math.imul(high, 0x9e3779b1)) & this.#mask
   }
 
-  #cellOf(oid: number): number {
-    const oids = this.#oids
+  /** The cell holding `oid`, or -1; read it with `ridAt` and `classIdAt`. */
+  cellOf(oid: number): number {
+    const classIds = this.#classIds
     let cell = this.#home(oid)
     for (;;) {
-      const held = oids[cell] as number
-      if (held === oid) return cell
-      if (held === 0) return -1
+      const classId = classIds[cell] as number
+      if (classId === 0) return -1
+      if (this.#oidOf(classId, this.#rids[cell] as number) === oid) return cell
       cell = (cell + 1) & this.#mask
     }
   }
 
-  /** The rid of `oid`, or -1; `classIdOf` gives its class. */
+  ridAt(cell: number): number {
+    return this.#rids[cell] as number
+  }
+
+  classIdAt(cell: number): number {
+    return this.#classIds[cell] as number
+  }
+
+  /** The rid of `oid`, or -1. */
   ridOf(oid: number): number {
-    const cell = this.#cellOf(oid)
+    const cell = this.cellOf(oid)
     return cell < 0 ? -1 : (this.#rids[cell] as number)
   }
 
   /** The class id of `oid`, or 0 when absent. */
   classIdOf(oid: number): number {
-    const cell = this.#cellOf(oid)
+    const cell = this.cellOf(oid)
     return cell < 0 ? 0 : (this.#classIds[cell] as number)
   }
 
   has(oid: number): boolean {
-    return this.#cellOf(oid) >= 0
+    return this.cellOf(oid) >= 0
   }
 
-  /** Adds an oid that is absent (asserted). May grow, charging the budget first. */
+  /**
+   * Adds an oid that is absent, whose slot already holds it. May grow, charging the budget
+   * first (TDB_OUT_OF_MEMORY leaves the map unchanged).
+   */
   insert(oid: number, classId: number, rid: number): void {
-    if (!(oid > 0 && Number.isSafeInteger(oid))) throw new AssertionError(`bad oid ${oid}`)
     if (!(classId > 0 && classId <= MAX_CLASS_ID)) throw new AssertionError(`bad class id ${classId}`)
+    assert(this.#oidOf(classId, rid) === oid, 'oid map insert: the slot does not hold the oid')
     if (this.#size + 1 > this.capacity * MAX_LOAD) this.resize(this.capacity * 2)
-    const oids = this.#oids
-    let cell = this.#home(oid)
-    while (oids[cell] !== 0) {
-      if (!(oids[cell] !== oid)) throw new AssertionError(`oid ${oid} is already mapped`)
-      cell = (cell + 1) & this.#mask
-    }
-    oids[cell] = oid
-    this.#rids[cell] = rid
-    this.#classIds[cell] = classId
+    this.#place(oid, classId, rid)
     this.#size++
   }
 
-  /** Removes an oid that is present (asserted). */
+  #place(oid: number, classId: number, rid: number): void {
+    const classIds = this.#classIds
+    let cell = this.#home(oid)
+    while (classIds[cell] !== 0) {
+      if (this.#oidOf(classIds[cell] as number, this.#rids[cell] as number) === oid) {
+        throw new AssertionError(`oid ${oid} is already mapped`)
+      }
+      cell = (cell + 1) & this.#mask
+    }
+    classIds[cell] = classId
+    this.#rids[cell] = rid
+  }
+
+  /** Removes an oid that is present (asserted); its slot must still hold it. */
   remove(oid: number): void {
-    let cell = this.#cellOf(oid)
-    if (!(cell >= 0)) throw new AssertionError(`oid ${oid} is not mapped`)
-    const oids = this.#oids
+    let cell = this.cellOf(oid)
+    if (cell < 0) throw new AssertionError(`oid ${oid} is not mapped`)
+    const classIds = this.#classIds
+    const rids = this.#rids
     const mask = this.#mask
     // Backward-shift deletion: pull later entries of the probe run into the hole.
     let next = (cell + 1) & mask
-    while (oids[next] !== 0) {
-      const home = this.#home(oids[next] as number)
+    while (classIds[next] !== 0) {
+      const home = this.#home(this.#oidOf(classIds[next] as number, rids[next] as number))
       const distanceFromHome = (next - home) & mask
       const distanceToHole = (next - cell) & mask
       if (distanceFromHome >= distanceToHole) {
-        oids[cell] = oids[next] as number
-        this.#rids[cell] = this.#rids[next] as number
-        this.#classIds[cell] = this.#classIds[next] as number
+        classIds[cell] = classIds[next] as number
+        rids[cell] = rids[next] as number
         cell = next
       }
       next = (next + 1) & mask
     }
-    oids[cell] = 0
+    classIds[cell] = 0
     this.#size--
   }
 
@@ -123,18 +145,17 @@ export class OidMap {
     assert(this.#size <= capacity * MAX_LOAD, 'oid map capacity too small for its entries')
     const before = this.capacity
     if (capacity > before) this.#budget.charge((capacity - before) * CELL_BYTES)
-    const oids = this.#oids
     const rids = this.#rids
     const classIds = this.#classIds
-    this.#oids = new Float64Array(capacity)
     this.#rids = new Int32Array(capacity)
     this.#classIds = new Uint16Array(capacity)
     this.#mask = capacity - 1
-    this.#bits = Math.log2(capacity)
-    this.#size = 0
-    for (let cell = 0; cell < oids.length; cell++) {
-      const oid = oids[cell] as number
-      if (oid !== 0) this.insert(oid, classIds[cell] as number, rids[cell] as number)
+    for (let cell = 0; cell < classIds.length; cell++) {
+      const classId = classIds[cell] as number
+      if (classId !== 0) {
+        const rid = rids[cell] as number
+        this.#place(this.#oidOf(classId, rid), classId, rid)
+      }
     }
     if (capacity < before) this.#budget.release((before - capacity) * CELL_BYTES)
   }
@@ -142,11 +163,9 @@ export class OidMap {
   /** Empties the map, back to the smallest capacity. */
   clear(): void {
     const before = this.capacity
-    this.#oids = new Float64Array(MIN_CAPACITY)
     this.#rids = new Int32Array(MIN_CAPACITY)
     this.#classIds = new Uint16Array(MIN_CAPACITY)
     this.#mask = MIN_CAPACITY - 1
-    this.#bits = Math.log2(MIN_CAPACITY)
     this.#size = 0
     this.#budget.release((before - MIN_CAPACITY) * CELL_BYTES)
   }

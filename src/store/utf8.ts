@@ -56,9 +56,12 @@ export function writeUtf8(target: Buffer, offset: number, text: string, length: 
   }
 }
 
+/** Strings at most this long are decoded in JS; Buffer wins above. */
+const TINY_STRING = 8
+
 /** Decodes `length` UTF-8 bytes of `source` at `offset`. */
 export function readUtf8(source: Buffer, offset: number, length: number): string {
-  if (length > SHORT_STRING) return source.toString('utf8', offset, offset + length)
+  if (length > TINY_STRING) return source.toString('utf8', offset, offset + length)
   let text = ''
   for (let i = offset; i < offset + length; i++) {
     const byte = source[i] as number

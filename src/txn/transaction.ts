@@ -51,9 +51,10 @@ function wrongIndex(owner: ClassStore, index: StoreIndex, what: string): TandemE
 /** The rid of a live object of `owner` with this oid, or -1. */
 function ridOfOid(store: ObjectStore, owner: ClassStore, oid: Oid): number {
   if (typeof oid !== 'number') return -1
-  const rid = store.oidMap.ridOf(oid)
-  if (rid < 0 || store.oidMap.classIdOf(oid) !== owner.id) return -1
-  return rid
+  const oidMap = store.oidMap
+  const cell = oidMap.cellOf(oid)
+  if (cell < 0 || oidMap.classIdAt(cell) !== owner.id) return -1
+  return oidMap.ridAt(cell)
 }
 
 export class ReadTx implements ReadTransaction {
@@ -94,7 +95,7 @@ export class ReadTx implements ReadTransaction {
     switch (index.kind) {
       case 'tree':
       case 'hash':
-        return index.index.findFirst(index.keys.prepareKey(key, false, `${owner.def.name}.${index.def.name}`))
+        return index.index.findFirst(index.keys.prepareLookupKey(key, index.def.name))
       case 'autoid':
         return ridOfOid(this.store, owner, key as Oid)
       default:

@@ -112,10 +112,13 @@ describe('heap size classes', () => {
 describe('oid map', () => {
   it('maps, grows, removes with backward shift and shrinks back', () => {
     const budget = new Budget(1 << 24)
-    const map = new OidMap(budget)
+    // Slot i (of any class) holds oid i * 7 + 1, as record slots hold their oid.
+    const oidOfSlot = (_classId: number, rid: number): number => rid * 7 + 1
+    const map = new OidMap(budget, oidOfSlot)
     const start = budget.usedBytes
-    const oids = Array.from({ length: 5000 }, (_, i) => i * 7 + 1)
+    const oids = Array.from({ length: 5000 }, (_, i) => oidOfSlot(1, i))
     oids.forEach((oid, i) => map.insert(oid, 1 + (i % 3), i))
+    expect(() => map.insert(oids[0] as number, 1, 0)).toThrow(/already mapped/)
     for (let i = 0; i < oids.length; i += 2) map.remove(oids[i] as number)
     oids.forEach((oid, i) => {
       expect(map.ridOf(oid)).toBe(i % 2 === 0 ? -1 : i)
