@@ -68,11 +68,6 @@ export class WaitingCommits {
     this.#lastOutcomeSeq = null
   }
 
-  /** True when some waiting commit still waits on `conn`. */
-  waitsOn(conn: ConnId): boolean {
-    return this.#queue.some((commit) => commit.waitingOn.has(conn))
-  }
-
   invariants(lastCommittedSeq: bigint): void {
     let previous = this.#lastOutcomeSeq
     for (const commit of this.#queue) {
