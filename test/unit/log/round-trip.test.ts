@@ -172,3 +172,43 @@ describe('log restarts (DESIGN.md "Commit policies and the log")', () => {
     await log.close()
   })
 })
+
+describe('crash windows of a checkpoint (DESIGN.md "Commit policies and the log")', () => {
+  it('recovers whichever step a checkpoint stopped at', async () => {
+    const dir = freshDir()
+    const { engine, log } = open(dir)
+    const random = prng(3)
+    for (let i = 0; i < 40; i++) commit(engine, log, workloadOps(i, random))
+    await log.flush()
+    const before = fs.readdirSync(dir)
+    const saved = new Map(before.map((name) => [name, fs.readFileSync(`${dir}/${name}`)]))
+    await log.checkpoint()
+    for (let i = 40; i < 45; i++) commit(engine, log, workloadOps(i, random))
+    await log.close()
+    // Stopped before deleting what the snapshot covers, with a half-written snapshot left over.
+    for (const [name, bytes] of saved) fs.writeFileSync(`${dir}/${name}`, bytes)
+    fs.writeFileSync(`${dir}/snap-00000000000000000044.tsnap.tmp`, 'half a snapshot')
+    const again = open(dir)
+    expect(again.warnings).toEqual([])
+    expect(again.engine.sequencer).toBe(45n)
+    expect(again.engine.contentHash()).toBe(engine.contentHash())
+    await again.log.close()
+    expect(fs.readdirSync(dir).sort()).toEqual([
+      'log-00000000000000000041.tlog',
+      'snap-00000000000000000040.tsnap',
+    ])
+  })
+
+  it('uses the log when a checkpoint stopped before its snapshot was renamed', async () => {
+    const dir = freshDir()
+    const { engine, log } = open(dir, { segmentBytes: 4096 })
+    const random = prng(4)
+    for (let i = 0; i < 120; i++) commit(engine, log, workloadOps(i, random))
+    await log.close()
+    fs.writeFileSync(`${dir}/snap-00000000000000000120.tsnap.tmp`, 'not finished')
+    const again = open(dir)
+    expect(again.engine.contentHash()).toBe(engine.contentHash())
+    expect(fs.readdirSync(dir).some((name) => name.endsWith('.tmp'))).toBe(false)
+    await again.log.close()
+  })
+})
