@@ -37,6 +37,8 @@ export interface CommitParams {
   readonly committers: number
   /** Commits issued before awaiting them, in the burst workload. */
   readonly burst: number
+  /** The `delayed` policy's time bound (log.maxCommitDelayMs; its default is 1,000). */
+  readonly delayedMaxMs: number
 }
 
 const ONE = 'commit, 1 committer'
@@ -145,7 +147,10 @@ async function tandemCommitter(
   folder: string,
   policy: CommitPolicy | 'no log',
 ): Promise<TandemCommitter | Skipped> {
-  const log = policy === 'no log' ? {} : { log: { dir: folder, policy } }
+  const log =
+    policy === 'no log'
+      ? {}
+      : { log: { dir: folder, policy, maxCommitDelayMs: params.delayedMaxMs } }
   const db = await openTandem({ memorySize: 64 * 1024 * 1024, ...log })
   if (isSkipped(db)) return db
   db.write((tx) => {
@@ -334,7 +339,12 @@ const bursts = (params: CommitParams): { loops: number; burst: number } => ({
 export const commitSuite: BenchSuite<CommitParams> = {
   name: 'commit',
   title: 'Commit: durable commits per policy',
-  params: { records: [100, 1_000], committers: [4, 64], burst: [10, 1_000] },
+  params: {
+    records: [100, 1_000],
+    committers: [4, 64],
+    burst: [10, 1_000],
+    delayedMaxMs: [20, 1_000],
+  },
   cases: [
     rawFsyncCase('raw write+fsync (64 B)', 1, true),
     rawFsyncCase('raw write+fsync every 10 (64 B)', 10, false),

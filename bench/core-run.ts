@@ -25,15 +25,21 @@ export type MemoryRow =
 /** The memory table and its target line, from figures (or the reasons a system did not run). */
 export function memorySection(figures: readonly MemoryRow[]): string {
   const lines = [
-    '| system | RSS bytes/record | heapUsed+external+arrayBuffers bytes/record |',
-    '|---|---:|---:|',
+    '| system | RSS bytes/record | heapUsed+external+arrayBuffers bytes/record | ' +
+      'own count bytes/record |',
+    '|---|---:|---:|---:|',
   ]
   for (const row of figures) {
-    if ('skipped' in row) lines.push(`| ${row.system} | skipped: ${row.skipped} | |`)
-    else if ('failed' in row) lines.push(`| ${row.system} | FAILED: ${row.failed} | |`)
+    if ('skipped' in row) lines.push(`| ${row.system} | skipped: ${row.skipped} | | |`)
+    else if ('failed' in row) lines.push(`| ${row.system} | FAILED: ${row.failed} | | |`)
     else {
-      const rss = perRecord(row.rssBytes, row.records)
-      lines.push(`| ${row.system} | ${rss} | ${perRecord(row.heapBytes, row.records)} |`)
+      const cells = [
+        row.system,
+        perRecord(row.rssBytes, row.records),
+        perRecord(row.heapBytes, row.records),
+        row.usedBytes === undefined ? '-' : perRecord(row.usedBytes, row.records),
+      ]
+      lines.push(`| ${cells.join(' | ')} |`)
     }
   }
   const tandem = figures.find((row) => row.system === 'tandemdb')
@@ -49,7 +55,17 @@ export function memorySection(figures: readonly MemoryRow[]): string {
   } else if (tandem !== undefined && !measured(tandem)) {
     target += ` (tandemdb: ${'skipped' in tandem ? tandem.skipped : tandem.failed})`
   }
-  return [...lines, '', target].join('\n')
+  const legend = [
+    '',
+    'Each system loads the records in a child process of its own (`node --expose-gc`); the ' +
+      'figures are the growth from before opening the system to after the load and a full GC, ' +
+      'divided by the record count. RSS is what the OS holds for the process (the only ' +
+      'column that sees better-sqlite3\'s native memory); heapUsed+external+arrayBuffers is ' +
+      'what V8 accounts for (tandemdb\'s SharedArrayBuffer pages included); own count is ' +
+      'tandemdb\'s `db.memory.usedBytes`. The load is verified (every record read back in key ' +
+      'order) before the figures are reported.',
+  ]
+  return [...lines, ...legend, '', target].join('\n')
 }
 
 /** The last line a failed child wrote on stderr (its error), or the error itself. */

@@ -24,6 +24,8 @@ export interface CoreStore {
   increment(key: number): number
   /** Every record in key order, folded as `scan` folds. */
   foldAll(): number
+  /** The bytes the system itself says it uses, where it says (tandemdb: `db.memory`). */
+  usedBytes?(): number
   close(): Promise<void>
 }
 
@@ -131,6 +133,10 @@ class TandemStore implements CoreStore {
       }
       return folded
     })
+  }
+
+  usedBytes(): number {
+    return this.#db.memory.usedBytes
   }
 
   close(): Promise<void> {

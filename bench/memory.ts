@@ -29,6 +29,8 @@ export interface MemoryFigures {
   readonly records: number
   readonly rssBytes: number
   readonly heapBytes: number
+  /** What the system itself counts as used, where it has such a count. */
+  readonly usedBytes?: number
 }
 
 function openSystem(system: MemorySystem, records: number): Promise<CoreStore | Skipped> {
@@ -73,6 +75,7 @@ export async function measureMemory(
     records,
     rssBytes: process.memoryUsage.rss() - rssBefore,
     heapBytes: heapBytes() - heapBefore,
+    ...(store.usedBytes === undefined ? {} : { usedBytes: store.usedBytes() }),
   }
   // Everything loaded must read back, in key order, with its values.
   assert(store.foldAll() === expectedFold(0, 0, records, 0), `${system}: load lost records`)

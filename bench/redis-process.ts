@@ -117,7 +117,8 @@ async function waitForLink(replica: RespClient): Promise<void> {
 export async function startRedisPair(): Promise<RedisPair | Skipped> {
   const executable = findRedisServer()
   if (executable === undefined) return { skipped: 'redis-server is not installed' }
-  const master = await startServer(executable, [])
+  // A replica's first sync would otherwise wait 5 s for more replicas to share it.
+  const master = await startServer(executable, ['--repl-diskless-sync-delay', '0'])
   let replica: Server | undefined
   try {
     replica = await startServer(executable, ['--replicaof', '127.0.0.1', String(master.port)])

@@ -1,28 +1,38 @@
 /**
  * Smoke test of the benchmark suite (STYLE.md 5.7; DESIGN.md "Benchmarks"): every case of every
  * suite runs with its small parameters, one warm-up and one measured run, so that none rots.
- * A case whose checksum does not match the dataset fails the harness, and so this test. A
- * case may only be skipped because a tandemdb module is not built yet or redis-server is not
- * installed. Timings are never asserted. The report helpers are checked on fixed figures.
+ * A case whose checksum does not match the dataset, or that throws, is a FAILED row, and fails
+ * this test. A case may only be skipped because a tandemdb module is not built or
+ * redis-server is not installed. Timings are never asserted. The report helpers are checked
+ * on fixed figures. It runs the built bench (dist/, which `npm test` builds first), as
+ * `npm run bench` does: the async master's sender worker thread loads built code only.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { commitSuite, expectedValueSum } from '../../../bench/commit.bench.js'
-import { coreSuite } from '../../../bench/core.bench.js'
-import { memorySection } from '../../../bench/core-run.js'
-import { foldKey, rangeChecksum, shuffledKeys } from '../../../bench/dataset.js'
-import {
-  runSuite,
-  type BenchSuite,
-  type CaseResult,
-  type HarnessOptions,
-} from '../../../bench/harness.js'
-import { MEMORY_SYSTEMS, measureMemory } from '../../../bench/memory.js'
-import { replicationSuite } from '../../../bench/replication.bench.js'
-import { resultTable, targetLines, verdict, writeSection } from '../../../bench/report.js'
-import { decodeReply, encodeCommand } from '../../../bench/resp-client.js'
+import type { BenchSuite, CaseResult, HarnessOptions } from '../../../bench/harness.js'
+
+/** A module of the built bench, typed as its source. */
+async function built<T>(file: string): Promise<T> {
+  return (await import(new URL(`../../../dist/bench/${file}`, import.meta.url).href)) as T
+}
+
+const { commitSuite, expectedValueSum } =
+  await built<typeof import('../../../bench/commit.bench.js')>('commit.bench.js')
+const { coreSuite } = await built<typeof import('../../../bench/core.bench.js')>('core.bench.js')
+const { memorySection } = await built<typeof import('../../../bench/core-run.js')>('core-run.js')
+const { foldKey, rangeChecksum, shuffledKeys } =
+  await built<typeof import('../../../bench/dataset.js')>('dataset.js')
+const { runSuite } = await built<typeof import('../../../bench/harness.js')>('harness.js')
+const { MEMORY_SYSTEMS, measureMemory } =
+  await built<typeof import('../../../bench/memory.js')>('memory.js')
+const { replicationSuite } =
+  await built<typeof import('../../../bench/replication.bench.js')>('replication.bench.js')
+const { resultTable, targetLines, verdict, writeSection } =
+  await built<typeof import('../../../bench/report.js')>('report.js')
+const { decodeReply, encodeCommand } =
+  await built<typeof import('../../../bench/resp-client.js')>('resp-client.js')
 
 const SMALL: HarnessOptions = { size: 'small', runs: 1, budgetMs: 40 }
 const ALLOWED_SKIP =
@@ -112,7 +122,7 @@ describe('bench helpers', () => {
       { system: 'tandemdb', records: 10, rssBytes: 500, heapBytes: 400 },
       { system: 'better-sqlite3', records: 10, rssBytes: 1_000, heapBytes: 10 },
     ])
-    expect(section).toContain('| tandemdb | 50.0 | 40.0 |')
+    expect(section).toContain('| tandemdb | 50.0 | 40.0 | - |')
     expect(section).toContain('<= better-sqlite3: MET: 2.00x')
   })
 
