@@ -7,7 +7,7 @@ type Command = (args: string[]) => Promise<number>
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   compile: {
-    summary: 'compile <file.mco> [-o <out.ts>] [--runtime <module>]  DDL -> typed TypeScript module',
+    summary: 'compile <file.mco> [-o <out.ts>] [--runtime <module>]   DDL -> typed TS module',
     load: async () => (await import('./compile.js')).compileCommand,
   },
 }
@@ -32,7 +32,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code
   },
   (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error)
+    process.stderr.write(`${text}\n`)
     process.exitCode = 1
   },
 )
