@@ -267,8 +267,11 @@ export class RecordKeyReader implements KeyReader {
    * allowed when `prefix`) into a search key. Throws TDB_INVALID_ARGUMENT naming the part.
    */
   prepareKey(key: unknown, prefix: boolean, where: string): SearchKey {
-    if (this.parts.length === 1 && !Array.isArray(key)) return [prepareValue(this.parts[0] as KeyPart, key)]
-    const values = this.parts.length === 1 && !Array.isArray(key) ? [key] : key
+    // A single value is the whole key of a one-part index, or the first part of a prefix.
+    if (!Array.isArray(key) && (this.parts.length === 1 || prefix)) {
+      return [prepareValue(this.parts[0] as KeyPart, key)]
+    }
+    const values = key
     if (!Array.isArray(values) || values.length > this.parts.length || values.length === 0 || (!prefix && values.length < this.parts.length)) {
       const expected = prefix
         ? `a key of 1 to ${this.parts.length} values`

@@ -2,9 +2,9 @@
  * Cursors over the indexes of a class: ordered (tree) cursors on an `IndexPosition`, hash
  * cursors over the rids of a hash index, and list cursors over the live slots of a class. A
  * cursor dies with its transaction. A tree cursor that finds its index changed under it (the
- * index `version` moved) finds its place again from the key and rid of the object it stood on;
- * if that object is gone, the cursor stands between its neighbours, so `next` and `prev` still
- * step to them.
+ * index `version` moved) finds its place again from the current key and the rid of the object
+ * it stood on: after a key update it stays on that object at its new place; if the object was
+ * deleted, the cursor stands between its old neighbours, so `next` and `prev` step to them.
  */
 import { StoreError, TxnError } from '../errors.js'
 import type { IndexPosition, OrderedIndex, SearchKey } from '../store/index-contract.js'
