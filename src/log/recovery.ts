@@ -23,7 +23,7 @@ import type { LogDevice } from './log-device.js'
 import { logPath } from './log-device.js'
 import type { LogEngine } from './log-engine.js'
 import type { LogDirEntry } from './log-files.js'
-import { classifyLogDir } from './log-files.js'
+import { classifyLogDir, snapshotName } from './log-files.js'
 import type { LogWarning } from './log-warning.js'
 import { parseSnapshot, type LoadedSnapshot } from './snapshot.js'
 
@@ -58,12 +58,22 @@ export function recoverLog(engine: LogEngine, context: RecoveryContext): Recover
   const read = readSegments(needed, snapshotSeq, context)
   // Everything is checked before the engine is touched: a refused open applies nothing.
   if (snapshot !== null) {
-    for (const batch of snapshot.batches) engine.loadObjects(batch)
+    const file = logPath(dir, snapshotName(snapshot.seq))
+    for (const batch of snapshot.batches) {
+      applyOrRefuse(() => engine.loadObjects(batch), `snapshot ${file}`, file, 0)
+    }
     engine.setSequencer(snapshot.seq)
   }
   let recordBytes = 0
   for (const { entry, record, offset } of read.records) {
-    applyRecord(engine, record, () => corrupt(dir, entry.name, offset, 'change set'))
+    const file = logPath(dir, entry.name)
+    const seq = applyOrRefuse(
+      () => engine.applyChangeSet(record.payload, { notifyHooks: false }),
+      `the record at offset ${offset} of ${file}`,
+      file,
+      offset,
+    )
+    assert(seq === record.seq, `log record ${record.seq} applied as seq ${seq}`)
     recordBytes += record.end - offset
   }
   assert(engine.getSequencer() === read.lastSeq, 'recovery ended at the wrong seq')
@@ -260,16 +270,23 @@ function cutTail(
   })
 }
 
-function applyRecord(engine: LogEngine, record: DecodedRecord, corruptError: () => LogError) {
-  let seq: bigint
+/**
+ * Runs one step of rebuilding the engine. A change set that passed its checksum but does not
+ * decode, or does not fit the database (an unknown class, an oid that is not there: a log
+ * written with another dictionary), refuses the open with TDB_LOG_CORRUPT naming the place.
+ * Other errors (too little memory, say) pass through.
+ */
+function applyOrRefuse<T>(step: () => T, what: string, file: string, offset: number): T {
   try {
-    seq = engine.applyChangeSet(record.payload, { notifyHooks: false })
+    return step()
   } catch (error) {
-    // A change set that passed its checksum but does not decode was written wrong: corrupt.
-    if (error instanceof TandemError && error.code === 'TDB_FRAME_MALFORMED') throw corruptError()
-    throw error
+    const refused =
+      error instanceof TandemError &&
+      (error.code === 'TDB_FRAME_MALFORMED' || error.code === 'TDB_PROTOCOL')
+    if (!refused) throw error
+    const message = `${what} does not apply to this database: ${error.message}`
+    throw new LogError('TDB_LOG_CORRUPT', message, { file, offset }, { cause: error })
   }
-  assert(seq === record.seq, `log record ${record.seq} applied as seq ${seq}`)
 }
 
 function removeFiles(context: RecoveryContext, names: readonly string[]): void {

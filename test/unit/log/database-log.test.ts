@@ -136,6 +136,21 @@ describe('Database with a log (DESIGN.md "Commit policies and the log")', () => 
   })
 })
 
+describe('Database with a log written under another schema', () => {
+  it('refuses to open with TDB_LOG_CORRUPT naming the record that does not apply', async () => {
+    const dir = freshDir()
+    const db = await open(dir)
+    db.write((tx) => tx.insert('Tag', { item: 1, label: 'only in this schema' }))
+    await db.close()
+    const other = loadDictionary('declare database other;\nclass Item { signed<4> key; };')
+    await expect(Database.open({ dictionary: other, log: { dir } })).rejects.toMatchObject({
+      code: 'TDB_LOG_CORRUPT',
+      details: { offset: 32 },
+      message: expect.stringMatching(/log-00000000000000000001\.tlog does not apply/),
+    })
+  })
+})
+
 describe('Database with a log as a replica (DESIGN.md "Commit policies and the log")', () => {
   it('logs a full load followed by replicated change sets, and reopens equal', async () => {
     const masterDir = freshDir()

@@ -64,7 +64,8 @@ async function openWith(bytes: Uint8Array): Promise<Outcome> {
   const warnings: LogWarning[] = []
   let log: TransactionLog
   try {
-    log = TransactionLog.open(engine, { dir, onWarning: (w) => warnings.push(w) })
+    const onWarning = (warning: LogWarning) => warnings.push(warning)
+    log = TransactionLog.open(engine, { dir, preallocateBytes: 0, onWarning })
   } catch (error) {
     if (error instanceof LogError && error.code === 'TDB_LOG_CORRUPT') {
       return { kind: 'refused', error }
