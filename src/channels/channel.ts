@@ -45,7 +45,8 @@ export interface Connection {
   send(frame: Uint8Array): void
   /**
    * Adds a handler for every frame received, in order. A throwing handler closes the
-   * connection with its error (`TDB_FRAME_MALFORMED` for a non-tandemdb error).
+   * connection with its error (`TDB_FRAME_MALFORMED` for a non-tandemdb error). A frame may
+   * be a view into a larger receive buffer: copy it (`frame.slice()`) to keep it for long.
    */
   onFrame(handler: (frame: Uint8Array) => void): void
   /**

@@ -264,6 +264,8 @@ class UdpEndpoint {
   }
 
   #onSocketError(error: Error & { code?: string }): void {
+    // A listening socket serves many peers: one failure there is only reported.
+    if (!this.#connected) return process.emitWarning(error)
     // On a connected socket the OS reports an unreachable peer (ICMP) as ECONNREFUSED.
     const reason = new ChannelError(
       'TDB_CONNECTION_BROKEN',
@@ -341,6 +343,12 @@ class UdpConnection implements Connection {
   readonly #port: number
   #frameHandler: ((frame: Uint8Array) => void) | null = null
   #closeHandler: ((error: TandemError | null) => void) | null = null
+  /**
+   * Frames, and the close, that arrive with the handshake's answer, before the runtime
+   * wrapper has registered its handlers; handed over on registration.
+   */
+  #heldFrames: Uint8Array[] = []
+  #heldClose: { error: TandemError | null } | null = null
   #closed = false
   #onOpen: ((error: TandemError | null) => void) | null = null
   bytesSent = 0
@@ -389,11 +397,13 @@ class UdpConnection implements Connection {
   onFrame(handler: (frame: Uint8Array) => void): void {
     assert(this.#frameHandler === null, 'an adapter connection has one frame handler')
     this.#frameHandler = handler
+    for (const frame of this.#heldFrames.splice(0)) handler(frame)
   }
 
   onClose(handler: (error: TandemError | null) => void): void {
     assert(this.#closeHandler === null, 'an adapter connection has one close handler')
     this.#closeHandler = handler
+    if (this.#heldClose !== null) handler(this.#heldClose.error)
   }
 
   close(): void {
@@ -418,7 +428,8 @@ class UdpConnection implements Connection {
         return this.#onOpen?.(null)
       case 'frame':
         this.bytesReceived += event.frame.byteLength
-        return this.#frameHandler?.(event.frame)
+        if (this.#frameHandler === null) return void this.#heldFrames.push(event.frame)
+        return this.#frameHandler(event.frame)
       case 'closed':
         if (this.#onOpen !== null) return this.#onOpen(event.error ?? this.#refused())
         if (this.#closed) return
@@ -426,7 +437,8 @@ class UdpConnection implements Connection {
         // The peer's FIN: answer with ours (a failed session is already finished).
         this.session.close(now())
         this.#endpoint.markDirty(this)
-        return this.#closeHandler?.(event.error)
+        if (this.#closeHandler === null) return void (this.#heldClose = { error: event.error })
+        return this.#closeHandler(event.error)
       case 'finished':
         this.#onOpen?.(this.#refused())
         return this.#endpoint.release(this)

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ChannelError, ProtocolError } from '../../../src/errors.js'
 import { memChannelUsage } from '../../../src/channels/mem.js'
 import {
@@ -18,9 +18,15 @@ import {
   frames,
   patternFrame,
   sameBytes,
+  socketLeakCheck,
 } from './harness.js'
 
 const resources = new Resources()
+let checkNoLeaks: () => Promise<void> = async () => undefined
+beforeAll(() => {
+  checkNoLeaks = socketLeakCheck()
+})
+afterAll(() => checkNoLeaks())
 afterEach(() => resources.closeAll())
 
 interface ChannelCase {
@@ -144,6 +150,31 @@ describe.each(cases)('$name channel (DESIGN "Replication")', (channel) => {
     await new Promise((resolve) => setTimeout(resolve, 20))
     expect(clientCloses).toEqual([null])
     expect(() => client.send(new Uint8Array(1))).toThrow(/closed/)
+  })
+
+  it('holds frames that arrive before the first frame handler, in order', async () => {
+    const greeting = [patternFrame(10, 1), patternFrame(20_000, 2), patternFrame(0, 3)]
+    const listener = await resources.listen(channel.listenString(), (connection) => {
+      for (const frame of greeting) connection.send(frame)
+    })
+    const client = await resources.connect(listener.address)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const received = await frames(client, greeting.length)
+    expect(received.every((frame, i) => sameBytes(frame, greeting[i] as Uint8Array))).toBe(true)
+  })
+
+  it('delivers what a peer sent right before closing, then closes cleanly', async () => {
+    const parting = [patternFrame(64, 1), patternFrame(70_000, 2)]
+    const listener = await resources.listen(channel.listenString(), (connection) => {
+      for (const frame of parting) connection.send(frame)
+      connection.close()
+    })
+    const client = await resources.connect(listener.address)
+    const received = frames(client, parting.length)
+    const clientClosed = closed(client)
+    const got = await received
+    expect(got.every((frame, i) => sameBytes(frame, parting[i] as Uint8Array))).toBe(true)
+    expect(await clientClosed).toBe(null)
   })
 
   it('refuses an oversized send and keeps the connection', async () => {

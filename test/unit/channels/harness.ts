@@ -123,6 +123,22 @@ export const ECHO_SIZES = [
   16385, 65535, 65536, 65537, 100_000, 1024 * 1024, 4 * 1024 * 1024,
 ]
 
+const SOCKET_RESOURCE = /TCP|UDP|Pipe/
+
+function openSocketCount(): number {
+  return process.getActiveResourcesInfo().filter((name) => SOCKET_RESOURCE.test(name)).length
+}
+
+/**
+ * Call in `beforeAll`; the returned function, called in `afterAll`, waits until no more
+ * sockets are open than at the start (udp sockets finish their close handshake first) and
+ * fails if some stay open.
+ */
+export function socketLeakCheck(): () => Promise<void> {
+  const baseline = openSocketCount()
+  return () => eventually(() => openSocketCount() <= baseline, 10_000)
+}
+
 /** Waits until `predicate` holds, polling every few milliseconds, or fails after `timeoutMs`. */
 export async function eventually(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
   const start = Date.now()

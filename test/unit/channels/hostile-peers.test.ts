@@ -9,7 +9,7 @@ import { createConnection, createServer, type Socket } from 'node:net'
 import { createSocket } from 'node:dgram'
 import { renameSync, writeFileSync, readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ChannelError, ProtocolError, TandemError } from '../../../src/errors.js'
 import type { Connection } from '../../../src/channels/channel.js'
 import { registerChannel, unregisterChannel, connect } from '../../../src/channels/registry.js'
@@ -21,9 +21,14 @@ import {
   peekDatagram,
 } from '../../../src/channels/udp-datagram.js'
 import { Prng } from '../../../src/util/prng.js'
-import { Resources, closed, frames, patternFrame, sameBytes } from './harness.js'
+import { Resources, closed, frames, patternFrame, sameBytes, socketLeakCheck } from './harness.js'
 
 const resources = new Resources()
+let checkNoLeaks: () => Promise<void> = async () => undefined
+beforeAll(() => {
+  checkNoLeaks = socketLeakCheck()
+})
+afterAll(() => checkNoLeaks())
 const rawSockets: { destroy(): void }[] = []
 afterEach(async () => {
   for (const socket of rawSockets.splice(0)) socket.destroy()

@@ -6,11 +6,16 @@
  * broken channel fails instead of printing a number.
  */
 import { join } from 'node:path'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Connection } from '../../../src/channels/channel.js'
-import { Resources } from './harness.js'
+import { Resources, socketLeakCheck } from './harness.js'
 
 const resources = new Resources()
+let checkNoLeaks: () => Promise<void> = async () => undefined
+beforeAll(() => {
+  checkNoLeaks = socketLeakCheck()
+})
+afterAll(() => checkNoLeaks())
 afterEach(() => resources.closeAll())
 
 const ROUND_TRIPS = 2000
@@ -53,7 +58,7 @@ async function oneWay(listenString: string): Promise<{ seconds: number; frames: 
   const done = new Promise<number>((resolve) => (resolveDone = resolve))
   const listener = await resources.listen(listenString, (connection) => {
     connection.onFrame((frame) => {
-      const index = (frame[0] as number) | ((frame[1] as number) << 8) | ((frame[2] as number) << 16)
+      const index = frame[0]! | (frame[1]! << 8) | (frame[2]! << 16)
       if (index !== received) outOfOrder++
       received++
       if (received === THROUGHPUT_FRAMES) resolveDone(performance.now())
@@ -85,8 +90,9 @@ describe('loopback figures (printed)', () => {
       const p99 = times[Math.floor(times.length * 0.99)] as number
       const perSecond = Math.round(frames / seconds)
       const mibPerSecond = ((frames * 1024) / seconds / 2 ** 20).toFixed(1)
+      const microseconds = (ms: number): string => `${(ms * 1000).toFixed(0)} µs`
       figures.push(
-        `| ${channel.name} | ${(median * 1000).toFixed(0)} µs / ${(p99 * 1000).toFixed(0)} µs | ` +
+        `| ${channel.name} | ${microseconds(median)} / ${microseconds(p99)} | ` +
           `${perSecond} frames/s (${mibPerSecond} MiB/s) |`,
       )
     })

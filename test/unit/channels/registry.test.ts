@@ -6,7 +6,7 @@
  * registered at run time is reachable by its prefix and by fallback, and the runtime wrapper
  * holds a misbehaving adapter to the Connection rules.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ChannelError, ProtocolError, TandemError } from '../../../src/errors.js'
 import type { Channel, Connection } from '../../../src/channels/channel.js'
 import {
@@ -17,9 +17,14 @@ import {
   resolve,
   unregisterChannel,
 } from '../../../src/channels/registry.js'
-import { Resources, closed, frames } from './harness.js'
+import { Resources, closed, frames, socketLeakCheck } from './harness.js'
 
 const resources = new Resources()
+let checkNoLeaks: () => Promise<void> = async () => undefined
+beforeAll(() => {
+  checkNoLeaks = socketLeakCheck()
+})
+afterAll(() => checkNoLeaks())
 afterEach(async () => {
   unregisterChannel('loop')
   await resources.closeAll()
