@@ -19,7 +19,7 @@
  * reject with TDB_LOG_IO, and `checkWrite` refuses further writes until the database is
  * reopened. What was reported durable stays on disk.
  */
-import { type LogError, TandemError } from '../errors.js'
+import { LogError, TandemError } from '../errors.js'
 import type { CommitHook, CommitPolicy, CommitRecord, CommitStatus } from '../txn/commit-hook.js'
 import { assert } from '../util/assert.js'
 import { DurableRuns } from './durable-runs.js'
@@ -104,6 +104,14 @@ export class TransactionLog implements CommitHook {
   #failedWrittenSeq = 0n
   /** Counts rollbacks: a flush started in an abandoned history makes nothing durable. */
   #history = 0
+  /**
+   * Between the start of a full load (`onClear`) and its end (`onSetSequencer`): the content
+   * cannot be rebuilt from records, so nothing is appended and the previous state stays on
+   * disk until the snapshot that ends the load replaces it.
+   */
+  #detached = false
+  /** Shared by the commits made while detached: resolved by the snapshot that ends the load. */
+  #detachedWaiting: Deferred | null = null
   /** close() has begun: no new checkpoint starts. */
   #closing = false
   #closePromise: Promise<void> | null = null
@@ -171,16 +179,16 @@ export class TransactionLog implements CommitHook {
 
   onCommit(record: CommitRecord): void {
     assert(!this.#closed, 'commit on a closed log')
-    if (this.#failure !== null) {
-      // Nothing more is written: the record's promise rejects (see whenDurable).
+    if (this.#failure !== null || this.#detached) {
+      // Nothing is written: the record's promise rejects, or waits for the end of the load.
       this.#lastSeq = record.seq
       return
     }
-    const needsDurable = record.policy === 'sync-flush' || record.policy === 'delayed'
     if (record.seq !== this.#lastSeq + 1n) {
-      this.#restartAt(record.seq, needsDurable)
+      this.#restartAt(record.seq, record.seq <= this.#lastSeq)
       return
     }
+    const needsDurable = record.policy === 'sync-flush' || record.policy === 'delayed'
     const bytes = this.#appendPending(record.seq, record.changeSet)
     this.#lastSeq = record.seq
     this.#bytesSinceCheckpoint += bytes
@@ -205,6 +213,9 @@ export class TransactionLog implements CommitHook {
   }
 
   whenDurable(seq: bigint): Promise<CommitStatus> {
+    if (this.#detached && this.#failure === null) {
+      return (this.#detachedWaiting ??= deferred()).promise
+    }
     // A seq past the last record was set without a commit (a replica's full load): the log
     // holds nothing for it to wait on; the next commit restarts the log from a snapshot.
     if (seq <= this.#durableSeq || seq > this.#lastSeq) return RESOLVED_OK
@@ -222,7 +233,8 @@ export class TransactionLog implements CommitHook {
   /** Resolves once every commit so far is on stable storage (whatever its policy). */
   async flush(): Promise<void> {
     if (this.#failure !== null) throw this.#failure
-    if (this.#lastSeq <= this.#durableSeq) return
+    // During a full load only the snapshot that ends it can make anything durable.
+    if (this.#detached || this.#lastSeq <= this.#durableSeq) return
     const waiting = (this.#waiting ??= deferred())
     this.#startAsyncFlush()
     await waiting.promise
@@ -259,6 +271,9 @@ export class TransactionLog implements CommitHook {
       if (this.#failure === null) await this.flush()
     } finally {
       this.#closed = true
+      const closedMidLoad = 'the database closed during a full load: its commits were not logged'
+      this.#detachedWaiting?.reject(new LogError('TDB_CLOSED', closedMidLoad))
+      this.#detachedWaiting = null
       this.#cancelDelayTimer?.()
       this.#cancelDelayTimer = null
       while (this.#asyncFlushRunning) await new Promise((resolve) => setImmediate(resolve))
@@ -455,6 +470,8 @@ export class TransactionLog implements CommitHook {
     this.#resetDelayed()
     this.#waiting?.reject(error)
     this.#waiting = null
+    this.#detachedWaiting?.reject(error)
+    this.#detachedWaiting = null
     for (const flush of this.#inFlight) flush.deferred?.reject(error)
     this.#inFlight = []
   }
@@ -495,6 +512,7 @@ export class TransactionLog implements CommitHook {
    * what it covers.
    */
   async #checkpoint(): Promise<void> {
+    if (this.#detached) return
     const seq = this.#engine.getSequencer()
     assert(seq === this.#lastSeq, 'the engine and the log disagree on the last seq')
     if (seq === this.#snapshotSeq && this.#olderSegments.length === 0) return
@@ -531,14 +549,40 @@ export class TransactionLog implements CommitHook {
     })
   }
 
+  /** A full load begins: make what came before durable, then stop appending. */
+  onClear(): void {
+    if (this.#failure !== null || this.#closing || this.#detached) return
+    try {
+      this.#writePending()
+      this.#segment.file.datasyncSync()
+      this.#markDurable(this.#writtenSeq)
+    } catch (error) {
+      this.#fail(ioError(`a log flush in ${this.#options.dir}`, this.#segment.file.path, error))
+      return
+    }
+    this.#resetDelayed()
+    this.#detached = true
+  }
+
+  /**
+   * The sequencer was set outside a commit: the end of a full load (or a jump). The log
+   * restarts from a snapshot at `seq`. A load that starts by setting the sequencer to 0 is
+   * still loading.
+   */
+  onSetSequencer(seq: bigint): void {
+    if (this.#failure !== null || this.#closing) return
+    if (this.#detached ? seq === 0n : seq === this.#lastSeq) return
+    this.#restartAt(seq, this.#detached || seq <= this.#lastSeq)
+  }
+
   /**
    * The engine's sequencer moved other than by one (a replica loaded a whole database, or was
    * rolled back): the log cannot continue record by record, so it restarts from a snapshot of
    * the state at `seq`, written synchronously (this is rare) so that no later commit can be
-   * reported durable before it. After a rollback every file of the abandoned history is
-   * removed first.
+   * reported durable before it. When the previous history is abandoned (a rollback, a full
+   * load) every file of it is removed first.
    */
-  #restartAt(seq: bigint, needsDurable: boolean): void {
+  #restartAt(seq: bigint, abandon: boolean): void {
     const { dir, device, preallocateBytes } = this.#options
     try {
       this.#writePending()
@@ -546,8 +590,7 @@ export class TransactionLog implements CommitHook {
       this.#markDurable(this.#writtenSeq)
       const snapshot = serializeSnapshot(this.#engine)
       assert(snapshot.seq === seq, 'restart snapshot at the wrong seq')
-      const rolledBack = seq <= this.#lastSeq
-      if (rolledBack) this.#removeEverything()
+      if (abandon) this.#removeEverything()
       const target = logPath(dir, snapshotName(seq))
       device.writeFileDurableSync(target + TEMP_SUFFIX, snapshot.chunks)
       device.renameSync(target + TEMP_SUFFIX, target)
@@ -557,10 +600,12 @@ export class TransactionLog implements CommitHook {
       const old = this.#segment
       this.#segment = LogSegment.create(dir, device, seq + 1n, preallocateBytes)
       this.#closeSegment(old)
-      const covered = rolledBack ? [] : [...this.#olderSegments, old.entry]
+      const covered = abandon ? [] : [...this.#olderSegments, old.entry]
       this.#dropCovered(seq, covered)
-      if (needsDurable) this.#durableLevelSeqs.add(seq)
       this.#markDurable(seq)
+      this.#detached = false
+      this.#detachedWaiting?.resolve('ok')
+      this.#detachedWaiting = null
     } catch (error) {
       this.#lastSeq = seq
       this.#fail(ioError(`restarting the log at seq ${seq}`, dir, error))

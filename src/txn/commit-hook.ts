@@ -47,4 +47,14 @@ export interface CommitHook {
   whenDurable?(seq: bigint): Promise<CommitStatus>
   /** Hears that the database memory was extended by `bytes` (replicas are told). */
   onExtend?(bytes: number): void
+  /**
+   * Hears that every object was removed outside a commit (`clear()`: the start of a full
+   * load). The log stops appending until the load ends, keeping the previous state on disk.
+   */
+  onClear?(): void
+  /**
+   * Hears that the sequencer was set outside a commit (`setSequencer(seq)`: the end of a full
+   * load, or its start at 0). The log restarts from a snapshot of the content at `seq`.
+   */
+  onSetSequencer?(seq: bigint): void
 }

@@ -212,3 +212,62 @@ describe('crash windows of a checkpoint (DESIGN.md "Commit policies and the log"
     await again.log.close()
   })
 })
+
+describe('full loads (DESIGN.md "Commit policies and the log"; a persistent replica)', () => {
+  /** Replaces the model's content by `objects` the way a replica's full load does. */
+  function fullLoad(engine: ModelEngine, log: TransactionLog, seq: bigint, during: () => void) {
+    engine.objects.clear()
+    log.onClear()
+    engine.sequencer = 0n
+    log.onSetSequencer(0n)
+    engine.loadObjects([[1, 1, 900, 900, ['loaded first']]])
+    during()
+    engine.loadObjects([[1, 2, 901, 901, ['loaded last']]])
+    engine.sequencer = seq
+    log.onSetSequencer(seq)
+  }
+
+  it('keeps the previous state until the load ends, then restarts from its snapshot', async () => {
+    const dir = freshDir()
+    const { engine, log } = open(dir)
+    for (let i = 0; i < 20; i++) commit(engine, log, workloadOps(i))
+    let duringLoad: Promise<unknown> = Promise.resolve()
+    fullLoad(engine, log, 500n, () => {
+      // A change set forwarded during the load is applied (and heard) but cannot be logged.
+      const seq = commit(engine, log, [[1, 1, 902, 902, ['forwarded']]])
+      duringLoad = log.whenDurable(seq)
+    })
+    await expect(duringLoad).resolves.toBe('ok')
+    const after = commit(engine, log, workloadOps(30))
+    expect(after).toBe(501n)
+    await log.whenDurable(after)
+    await log.close()
+    expect(fs.readdirSync(dir).sort()).toEqual([
+      'log-00000000000000000501.tlog',
+      'snap-00000000000000000500.tsnap',
+    ])
+    const again = open(dir)
+    expect(again.engine.sequencer).toBe(501n)
+    expect(again.engine.contentHash()).toBe(engine.contentHash())
+    await again.log.close()
+  })
+
+  it('reopens the previous state when the load never ended (a crash mid-load)', async () => {
+    const dir = freshDir()
+    const { engine, log } = open(dir)
+    for (let i = 0; i < 20; i++) commit(engine, log, workloadOps(i))
+    const before = engine.contentHash()
+    engine.objects.clear()
+    log.onClear()
+    engine.loadObjects([[1, 1, 900, 900, ['half a load']]])
+    const duringLoad = log.whenDurable(commit(engine, log, [[1, 1, 901, 901, ['forwarded']]]))
+    await log.flush()
+    await log.checkpoint()
+    await log.close()
+    await expect(duringLoad).rejects.toMatchObject({ code: 'TDB_CLOSED' })
+    const again = open(dir)
+    expect(again.engine.sequencer).toBe(20n)
+    expect(again.engine.contentHash()).toBe(before)
+    await again.log.close()
+  })
+})
