@@ -1,6 +1,6 @@
 /**
- * Pieces the sample programs share: the requests every program answers (content hash,
- * sequencer, counts), a replica attach session that prints and reports what happens, and the
+ * Pieces the sample programs share: the requests every program answers (content hash and
+ * sequencer), a replica attach session that prints and reports what happens, and the
  * record workload of `hasample.mco` (populate, then create and delete objects).
  */
 import type { Database } from '../../src/node/database.js'
@@ -13,15 +13,13 @@ import type { SampleHandlers } from './child.js'
 import { printingNotifier } from './notify.js'
 
 /** The class of `hasample.mco`. */
-export const RECORD = 'Record'
+const RECORD = 'Record'
 
-/** The requests every sample program answers about its database. */
+/** The requests every sample program answers about its database: `hash` and `seq`. */
 export function inspectHandlers(db: Database): SampleHandlers {
   return {
     hash: () => ({ hash: db.contentHash(), seq: db.getSequencer() }),
     seq: () => db.getSequencer(),
-    counts: ({ classes }: { classes: string[] }) =>
-      db.read((tx) => Object.fromEntries(classes.map((cls) => [cls, tx.count(cls)]))),
   }
 }
 

@@ -22,7 +22,7 @@ import { loadDictionary } from '../schema/load-dictionary.js'
 import type { ObjectValues, ReadTransaction } from '../txn/api.js'
 import type { DemoEvent, DemoReply, DemoReplicaSettings, DemoRequest } from './demo-replica.js'
 
-/** Where the demo writes; a test passes its own. */
+/** Where the demo writes; a test passes its own. The replica processes print to stdout. */
 export interface DemoIo {
   readonly stdout: { write(text: string): unknown }
   readonly stderr: { write(text: string): unknown }
