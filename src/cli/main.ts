@@ -10,6 +10,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'compile <file.mco> [-o <out.ts>] [--runtime <module>]   DDL -> typed TS module',
     load: async () => (await import('./compile.js')).compileCommand,
   },
+  demo: {
+    summary: 'demo                                     a master, two replica processes, a tour',
+    load: async () => (await import('./demo.js')).demoCommand,
+  },
 }
 
 function usage(): string {
