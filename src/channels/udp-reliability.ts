@@ -58,10 +58,11 @@ import {
 export interface UdpReliabilityConfig {
   /** Largest payload of one data datagram (default 8 KiB; about 1400 across real networks). */
   readonly fragmentBytes: number
-  /** Fragments in flight, and out-of-order fragments held by the receiver (default 256). */
+  /** Fragments in flight, and out-of-order fragments held by the receiver (default 128). */
   readonly windowPackets: number
-  /** Retransmission timeout before any round trip was measured (default 100 ms). */
+  /** Retransmission timeout before any round trip was measured (default 200 ms). */
   readonly initialRtoMs: number
+  /** Bounds of the retransmission timeout (default 100 ms .. 1 s). */
   readonly minRtoMs: number
   readonly maxRtoMs: number
   /** Retransmissions of one datagram before the peer is declared dead (default 10). */
@@ -75,9 +76,12 @@ export interface UdpReliabilityConfig {
 /** Defaults, except `maxFrameBytes`, which comes from the channel options. */
 export const DEFAULT_UDP_RELIABILITY: Omit<UdpReliabilityConfig, 'maxFrameBytes'> = Object.freeze({
   fragmentBytes: 8 * 1024,
-  windowPackets: 256,
-  initialRtoMs: 100,
-  minRtoMs: 20,
+  windowPackets: 128,
+  initialRtoMs: 200,
+  // Below about 100 ms a busy event loop (the peer's or ours) delays acks past the timeout,
+  // and spurious retransmissions collapse the window; loss is mostly repaired by fast
+  // retransmission anyway.
+  minRtoMs: 100,
   maxRtoMs: 1_000,
   maxRetransmits: 10,
   closeLingerMs: 1_000,
@@ -177,6 +181,7 @@ export class ReliableSession {
   #smoothedRttMs = -1
   #rttVarianceMs = 0
   #rtoMs: number
+  #retransmissions = 0
 
   // Receiving.
   #expected = 0
@@ -223,6 +228,11 @@ export class ReliableSession {
   /** Bytes of frames not yet acknowledged by the peer (queued or in flight). */
   get pendingBytes(): number {
     return this.#queuedBytes + this.#inflightBytes
+  }
+
+  /** Datagrams sent again since the session started (a measure of loss). */
+  get retransmissions(): number {
+    return this.#retransmissions
   }
 
   /** Out-of-order fragments held for reassembly; never more than `windowPackets`. */
@@ -445,6 +455,7 @@ export class ReliableSession {
   }
 
   #retransmit(segment: Segment, nowMs: number): void {
+    this.#retransmissions++
     segment.transmissions++
     segment.sentAtMs = nowMs
     segment.deadlineMs = nowMs + this.#rtoMs

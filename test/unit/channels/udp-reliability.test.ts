@@ -28,10 +28,13 @@ import {
 } from '../../../src/channels/udp-datagram.js'
 import { patternFrame, sameBytes } from './harness.js'
 
+/** Small fragments and short timeouts, so that simulated runs are short. */
 const CONFIG: UdpReliabilityConfig = {
   ...DEFAULT_UDP_RELIABILITY,
   fragmentBytes: 1024,
   windowPackets: 64,
+  initialRtoMs: 100,
+  minRtoMs: 20,
   maxFrameBytes: 1024 * 1024,
 }
 
