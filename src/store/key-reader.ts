@@ -16,7 +16,14 @@ import type { Page } from './memory-device.js'
 import { structLayoutOf, type Layout } from './record-layout.js'
 import type { RecordSlots } from './record-slots.js'
 import { compareBytes, hashBytes } from './utf8.js'
-import { invalidValue, numberReader, OFFSET_MASK, type HeapAccess, type KeyAccess, type ValueType } from './value-type.js'
+import {
+  invalidValue,
+  numberReader,
+  OFFSET_MASK,
+  type HeapAccess,
+  type KeyAccess,
+  type ValueType,
+} from './value-type.js'
 
 /** One part of a key: where its value lives in the slot and how it compares. */
 export interface KeyPart {
@@ -46,7 +53,9 @@ export function compileKeyPart(def: ClassDef, layout: Layout, key: IndexKey): Ke
   const nullBytes: number[] = []
   const nullMasks: number[] = []
   for (const name of key.path) {
-    if (current === undefined) throw badKey(def, key, `${name}: the field before it is not a struct`)
+    if (current === undefined) {
+      throw badKey(def, key, `${name}: the field before it is not a struct`)
+    }
     const field = current.byName.get(name)
     if (field === undefined) throw badKey(def, key, `no field ${name}`)
     if (fieldIndex < 0) fieldIndex = field.index
@@ -151,7 +160,15 @@ export class RecordKeyReader implements KeyReader {
       const nullB = isNull(part, pageB, baseB)
       let order: number
       if (nullA || nullB) order = nullA === nullB ? 0 : nullA ? -1 : 1
-      else order = this.#comparePartRecords(part, pageA, baseA + part.offset, pageB, baseB + part.offset)
+      else {
+        order = this.#comparePartRecords(
+          part,
+          pageA,
+          baseA + part.offset,
+          pageB,
+          baseB + part.offset,
+        )
+      }
       if (order !== 0) return order * part.sign
     }
     return 0
@@ -163,9 +180,19 @@ export class RecordKeyReader implements KeyReader {
       case 'number':
         return compareScalars(part.readNumber(pageA, atA), part.readNumber(pageB, atB))
       case 'bigint':
-        return compareScalars(pageA[access.view][atA >>> 3] as bigint, pageB[access.view][atB >>> 3] as bigint)
+        return compareScalars(
+          pageA[access.view][atA >>> 3] as bigint,
+          pageB[access.view][atB >>> 3] as bigint,
+        )
       case 'inline-bytes':
-        return compareBytes(pageA.u8, atA + 4, pageA.u32[atA >>> 2] as number, pageB.u8, atB + 4, pageB.u32[atB >>> 2] as number)
+        return compareBytes(
+          pageA.u8,
+          atA + 4,
+          pageA.u32[atA >>> 2] as number,
+          pageB.u8,
+          atB + 4,
+          pageB.u32[atB >>> 2] as number,
+        )
       case 'heap-bytes': {
         const addressA = pageA.u32[atA >>> 2] as number
         const addressB = pageB.u32[atB >>> 2] as number
@@ -173,7 +200,14 @@ export class RecordKeyReader implements KeyReader {
         const lengthB = pageB.u32[(atB >>> 2) + 1] as number
         const bytesA = lengthA === 0 ? pageA.u8 : this.#heap.page(addressA).u8
         const bytesB = lengthB === 0 ? pageB.u8 : this.#heap.page(addressB).u8
-        return compareBytes(bytesA, addressA & OFFSET_MASK, lengthA, bytesB, addressB & OFFSET_MASK, lengthB)
+        return compareBytes(
+          bytesA,
+          addressA & OFFSET_MASK,
+          lengthA,
+          bytesB,
+          addressB & OFFSET_MASK,
+          lengthB,
+        )
       }
     }
   }
@@ -211,7 +245,8 @@ export class RecordKeyReader implements KeyReader {
         const address = page.u32[at >>> 2] as number
         const length = page.u32[(at >>> 2) + 1] as number
         if (length === 0) return bytes.length
-        return compareBytes(bytes, 0, bytes.length, this.#heap.page(address).u8, address & OFFSET_MASK, length)
+        const source = this.#heap.page(address).u8
+        return compareBytes(bytes, 0, bytes.length, source, address & OFFSET_MASK, length)
       }
     }
   }
@@ -223,7 +258,10 @@ export class RecordKeyReader implements KeyReader {
     let hash = 0x811c9dc5
     for (let i = 0; i < this.parts.length; i++) {
       const part = this.parts[i] as KeyPart
-      hash = mix(hash, isNull(part, page, base) ? NULL_HASH : this.#hashPart(part, page, base + part.offset))
+      const partHash = isNull(part, page, base)
+        ? NULL_HASH
+        : this.#hashPart(part, page, base + part.offset)
+      hash = mix(hash, partHash)
     }
     return hash >>> 0
   }
@@ -272,14 +310,19 @@ export class RecordKeyReader implements KeyReader {
       return [prepareValue(this.parts[0] as KeyPart, key)]
     }
     const values = key
-    if (!Array.isArray(values) || values.length > this.parts.length || values.length === 0 || (!prefix && values.length < this.parts.length)) {
+    const arity = this.parts.length
+    const fits = (length: number): boolean =>
+      length > 0 && length <= arity && (prefix || length === arity)
+    if (!Array.isArray(values) || !fits(values.length)) {
       const expected = prefix
         ? `a key of 1 to ${this.parts.length} values`
         : `a key of ${this.parts.length} values`
       throw invalidValue(where, expected, key)
     }
     const prepared = new Array<unknown>(values.length)
-    for (let i = 0; i < values.length; i++) prepared[i] = prepareValue(this.parts[i] as KeyPart, values[i])
+    for (let i = 0; i < values.length; i++) {
+      prepared[i] = prepareValue(this.parts[i] as KeyPart, values[i])
+    }
     return prepared
   }
 
@@ -306,7 +349,8 @@ export class RecordKeyReader implements KeyReader {
 
 function isNull(part: KeyPart, page: Page, base: number): boolean {
   for (let i = 0; i < part.nullBytes.length; i++) {
-    if (((page.u8[base + (part.nullBytes[i] as number)] as number) & (part.nullMasks[i] as number)) !== 0) return true
+    const byte = page.u8[base + (part.nullBytes[i] as number)] as number
+    if ((byte & (part.nullMasks[i] as number)) !== 0) return true
   }
   return false
 }

@@ -82,7 +82,9 @@ export class Budget implements MemoryBudget {
   }
 
   charge(bytes: number): void {
-    if (!(Number.isSafeInteger(bytes) && bytes >= 0)) throw new AssertionError(`bad charge ${bytes}`)
+    if (!(Number.isSafeInteger(bytes) && bytes >= 0)) {
+      throw new AssertionError(`bad charge ${bytes}`)
+    }
     if (this.#usedBytes + bytes > this.#sizeBytes) {
       throw new StoreError(
         'TDB_OUT_OF_MEMORY',
@@ -95,7 +97,9 @@ export class Budget implements MemoryBudget {
   }
 
   release(bytes: number): void {
-    if (!(Number.isSafeInteger(bytes) && bytes >= 0)) throw new AssertionError(`bad release ${bytes}`)
+    if (!(Number.isSafeInteger(bytes) && bytes >= 0)) {
+      throw new AssertionError(`bad release ${bytes}`)
+    }
     assert(bytes <= this.#usedBytes, 'released more memory than was charged')
     this.#usedBytes -= bytes
   }
@@ -156,7 +160,9 @@ export class MemoryDevice {
    * them. Throws TDB_OUT_OF_MEMORY with nothing changed when they do not fit.
    */
   allocArena(bytes: number): number {
-    if (!(bytes > 0 && bytes % 8 === 0 && bytes <= PAGE_BYTES)) throw new AssertionError(`bad arena block ${bytes}`)
+    if (!(bytes > 0 && bytes % 8 === 0 && bytes <= PAGE_BYTES)) {
+      throw new AssertionError(`bad arena block ${bytes}`)
+    }
     let ordinal = Math.floor(this.#bumpPosition / PAGE_BYTES)
     let offset = this.#bumpPosition - ordinal * PAGE_BYTES
     if (offset + bytes > PAGE_BYTES) {
@@ -205,7 +211,9 @@ export class MemoryDevice {
   freeLarge(address: number): void {
     const index = address >>> PAGE_SHIFT
     const page = this.pages[index]
-    if (!(page !== undefined && address % PAGE_BYTES === 0)) throw new AssertionError(`no large page at ${address}`)
+    if (!(page !== undefined && address % PAGE_BYTES === 0)) {
+      throw new AssertionError(`no large page at ${address}`)
+    }
     assert(!this.#arenaPages.includes(index), 'an arena page is not large')
     this.pages[index] = undefined
     this.#freePageIndexes.push(index)

@@ -28,6 +28,8 @@ export class ClassStore {
   readonly maintained: MaintainedIndex[]
   /** Per field (dictionary order): the maintained indexes whose key reads it. */
   readonly indexesOfField: readonly (readonly MaintainedIndex[])[]
+  /** The index of every field, in order (an update of every field). */
+  readonly allFields: readonly number[]
 
   constructor(
     def: ClassDef,
@@ -40,9 +42,14 @@ export class ClassStore {
     this.slots = new RecordSlots(def.id, layout.size)
     this.indexes = def.indexes.map((index, position) => compileIndex(this, index, position))
     this.byIndexName = new Map(this.indexes.map((index) => [index.def.name, index]))
-    this.maintained = this.indexes.filter((index): index is MaintainedIndex => index.kind === 'tree' || index.kind === 'hash')
+    this.maintained = this.indexes.filter(
+      (index): index is MaintainedIndex => index.kind === 'tree' || index.kind === 'hash',
+    )
+    this.allFields = layout.fields.map((field) => field.index)
     this.indexesOfField = layout.fields.map((field) =>
-      this.maintained.filter((index) => index.keys.parts.some((part) => part.fieldIndex === field.index)),
+      this.maintained.filter((index) =>
+        index.keys.parts.some((part) => part.fieldIndex === field.index),
+      ),
     )
   }
 }
@@ -100,7 +107,10 @@ export class ObjectStore implements HeapAccess {
     const types = new TypeCompiler(options.dictionary)
     for (const def of options.dictionary.classes) {
       if (def.id <= 0 || def.id > MAX_CLASS_ID || this.classes[def.id] !== undefined) {
-        throw new TandemError('TDB_INVALID_ARGUMENT', `dictionary: bad or duplicate class id ${def.id} (${def.name})`)
+        throw new TandemError(
+          'TDB_INVALID_ARGUMENT',
+          `dictionary: bad or duplicate class id ${def.id} (${def.name})`,
+        )
       }
       const store = new ClassStore(def, types.classLayout(def), (owner, index, position) =>
         this.#compileIndex(owner, index, position),
@@ -112,12 +122,18 @@ export class ObjectStore implements HeapAccess {
   }
 
   #compileIndex(owner: ClassStore, def: IndexDef, position: number): StoreIndex {
-    if (def.kind === 'list' || def.kind === 'autoid' || def.kind === 'oid') return { kind: def.kind, def, position }
+    if (def.kind === 'list' || def.kind === 'autoid' || def.kind === 'oid') {
+      return { kind: def.kind, def, position }
+    }
     const parts = def.keys.map((key) => compileKeyPart(owner.def, owner.layout, key))
     const keys = new RecordKeyReader(owner.slots, this, parts)
     const budget = this.device.budget
-    if (def.kind === 'tree') return { kind: 'tree', def, position, keys, index: this.#indexFactory.tree(keys, def.unique, budget) }
-    return { kind: 'hash', def, position, keys, index: this.#indexFactory.hash(keys, def.unique, budget, def.initialSize) }
+    if (def.kind === 'tree') {
+      const index = this.#indexFactory.tree(keys, def.unique, budget)
+      return { kind: 'tree', def, position, keys, index }
+    }
+    const index = this.#indexFactory.hash(keys, def.unique, budget, def.initialSize)
+    return { kind: 'hash', def, position, keys, index }
   }
 
   /** The class with this name, or undefined. */
@@ -199,7 +215,12 @@ export class ObjectStore implements HeapAccess {
   }
 
   /** Sets fields (`fieldIndexes[i]` to canonical `values[i]`) of a live object. Atomic. */
-  update(store: ClassStore, rid: number, fieldIndexes: readonly number[], values: readonly unknown[]): void {
+  update(
+    store: ClassStore,
+    rid: number,
+    fieldIndexes: readonly number[],
+    values: readonly unknown[],
+  ): void {
     const mark = this.#undoLength
     try {
       const affected = this.#affectedIndexes(store, fieldIndexes)
@@ -247,7 +268,9 @@ export class ObjectStore implements HeapAccess {
   #affectedIndexes(store: ClassStore, fieldIndexes: readonly number[]): readonly MaintainedIndex[] {
     if (fieldIndexes.length === 1) return store.indexesOfField[fieldIndexes[0] as number] ?? []
     const affected = new Set<MaintainedIndex>()
-    for (const field of fieldIndexes) for (const index of store.indexesOfField[field] ?? []) affected.add(index)
+    for (const field of fieldIndexes) {
+      for (const index of store.indexesOfField[field] ?? []) affected.add(index)
+    }
     return [...affected]
   }
 
@@ -310,11 +333,14 @@ export class ObjectStore implements HeapAccess {
   /** Undoes every change after `mark`, newest first. */
   rollbackTo(mark: number): void {
     const undo = this.#undo
-    if (!(mark >= 0 && mark <= this.#undoLength && mark % UNDO_STRIDE === 0)) throw new AssertionError(`bad undo mark ${mark}`)
+    if (!(mark >= 0 && mark <= this.#undoLength && mark % UNDO_STRIDE === 0)) {
+      throw new AssertionError(`bad undo mark ${mark}`)
+    }
     while (this.#undoLength > mark) {
       const at = this.#undoLength - UNDO_STRIDE
       this.#undoLength = at
-      this.#undoOne(undo[at] as Undo, undo[at + 1] as number, undo[at + 2] as number, undo[at + 3] as number)
+      const kind = undo[at] as Undo
+      this.#undoOne(kind, undo[at + 1] as number, undo[at + 2] as number, undo[at + 3] as number)
     }
   }
 
@@ -372,7 +398,10 @@ export class ObjectStore implements HeapAccess {
 
   #maintained(classId: number, position: number): MaintainedIndex {
     const index = this.#class(classId).indexes[position]
-    assert(index !== undefined && (index.kind === 'tree' || index.kind === 'hash'), 'undo of an unmaintained index')
+    assert(
+      index !== undefined && (index.kind === 'tree' || index.kind === 'hash'),
+      'undo of an unmaintained index',
+    )
     return index
   }
 
@@ -381,7 +410,9 @@ export class ObjectStore implements HeapAccess {
     const undo = this.#undo
     for (let i = 0; i < this.#undoLength; i += UNDO_STRIDE) {
       const kind = undo[i] as Undo
-      if (kind === Undo.SlotDelete) this.#class(undo[i + 1] as number).slots.freeRids.push(undo[i + 2] as number)
+      if (kind === Undo.SlotDelete) {
+        this.#class(undo[i + 1] as number).slots.freeRids.push(undo[i + 2] as number)
+      }
       else if (kind === Undo.HeapFree) this.heap.free(undo[i + 1] as number, undo[i + 2] as number)
     }
     this.#undoLength = 0
@@ -409,7 +440,9 @@ export class ObjectStore implements HeapAccess {
     const base = slots.offset(rid)
     const fields = store.layout.fields
     const values = new Array<unknown>(fields.length)
-    for (let i = 0; i < fields.length; i++) values[i] = store.layout.readField(page, base, fields[i] as FieldSlot, this)
+    for (let i = 0; i < fields.length; i++) {
+      values[i] = store.layout.readField(page, base, fields[i] as FieldSlot, this)
+    }
     return values
   }
 
@@ -421,8 +454,12 @@ export class ObjectStore implements HeapAccess {
       for (const index of store.maintained) {
         this.device.budget.release(index.index.bytesCharged)
         const budget = this.device.budget
-        if (index.kind === 'tree') index.index = this.#indexFactory.tree(index.keys, index.def.kind === 'tree' && index.def.unique, budget)
-        else if (index.def.kind === 'hash') index.index = this.#indexFactory.hash(index.keys, index.def.unique, budget, index.def.initialSize)
+        const def = index.def
+        if (index.kind === 'tree' && def.kind === 'tree') {
+          index.index = this.#indexFactory.tree(index.keys, def.unique, budget)
+        } else if (index.kind === 'hash' && def.kind === 'hash') {
+          index.index = this.#indexFactory.hash(index.keys, def.unique, budget, def.initialSize)
+        }
       }
     }
     this.heap.reset()

@@ -27,6 +27,8 @@ export class OidMap {
   /** 0 marks an empty cell (class ids start at 1). */
   #classIds: Uint16Array
   #mask: number
+  /** 32 - log2(capacity): the shift that keeps the top bits of a hash. */
+  #shift: number
   #size = 0
 
   constructor(budget: MemoryBudget, oidOf: OidOfSlot) {
@@ -36,6 +38,7 @@ export class OidMap {
     this.#rids = new Int32Array(MIN_CAPACITY)
     this.#classIds = new Uint16Array(MIN_CAPACITY)
     this.#mask = MIN_CAPACITY - 1
+    this.#shift = 32 - Math.log2(MIN_CAPACITY)
   }
 
   get size(): number {
@@ -46,12 +49,13 @@ export class OidMap {
     return this.#rids.length
   }
 
-  // Oids come from a counter, so their low bits are nearly dense: the identity keeps a run
-  // of recent oids in neighbouring cells (cache-friendly, and no collisions within a run).
+  // Fibonacci hashing scatters the dense oids of a counter, so that probe runs stay short: an
+  // identity hash would pack them into one long run, and every backward-shift delete would
+  // walk to its end.
   #home(oid: number): number {
     const low = oid >>> 0
     const high = (oid / 4294967296) >>> 0
-    return (low ^ Math.imul(high, 0x9e3779b1)) & this.#mask
+    return Math.imul(low ^ Math.imul(high, 0x85ebca6b), 0x9e3779b1) >>> this.#shift
   }
 
   /** The cell holding `oid`, or -1; read it with `ridAt` and `classIdAt`. */
@@ -95,7 +99,9 @@ export class OidMap {
    * first (TDB_OUT_OF_MEMORY leaves the map unchanged).
    */
   insert(oid: number, classId: number, rid: number): void {
-    if (!(classId > 0 && classId <= MAX_CLASS_ID)) throw new AssertionError(`bad class id ${classId}`)
+    if (!(classId > 0 && classId <= MAX_CLASS_ID)) {
+      throw new AssertionError(`bad class id ${classId}`)
+    }
     assert(this.#oidOf(classId, rid) === oid, 'oid map insert: the slot does not hold the oid')
     if (this.#size + 1 > this.capacity * MAX_LOAD) this.resize(this.capacity * 2)
     this.#place(oid, classId, rid)
@@ -150,6 +156,7 @@ export class OidMap {
     this.#rids = new Int32Array(capacity)
     this.#classIds = new Uint16Array(capacity)
     this.#mask = capacity - 1
+    this.#shift = 32 - Math.log2(capacity)
     for (let cell = 0; cell < classIds.length; cell++) {
       const classId = classIds[cell] as number
       if (classId !== 0) {
@@ -166,6 +173,7 @@ export class OidMap {
     this.#rids = new Int32Array(MIN_CAPACITY)
     this.#classIds = new Uint16Array(MIN_CAPACITY)
     this.#mask = MIN_CAPACITY - 1
+    this.#shift = 32 - Math.log2(MIN_CAPACITY)
     this.#size = 0
     this.#budget.release((before - MIN_CAPACITY) * CELL_BYTES)
   }

@@ -56,7 +56,8 @@ export class Layout {
     const nullableCount = defs.filter((def) => def.nullable).length
     const bitmapOffset = headerBytes
     let offset = bitmapOffset + Math.ceil(nullableCount / 8)
-    const order = defs.map((_, i) => i).sort((a, b) => (types[b] as ValueType).align - (types[a] as ValueType).align || a - b)
+    const alignOf = (i: number): number => (types[i] as ValueType).align
+    const order = defs.map((_, i) => i).sort((a, b) => alignOf(b) - alignOf(a) || a - b)
     const slots = new Array<FieldSlot>(defs.length)
     let nullBit = 0
     for (const i of order) {
@@ -76,7 +77,8 @@ export class Layout {
       }
       offset += type.size
     }
-    this.align = Math.max(headerBytes > 0 ? 8 : 1, ...types.map((type) => type.align)) as 1 | 2 | 4 | 8
+    const widest = Math.max(headerBytes > 0 ? 8 : 1, ...types.map((type) => type.align))
+    this.align = widest as 1 | 2 | 4 | 8
     this.size = Math.max(this.align, Math.ceil(offset / this.align) * this.align)
     this.fields = slots
     this.byName = new Map(slots.map((slot) => [slot.name, slot]))
@@ -107,7 +109,8 @@ export class Layout {
     }
     const values = new Array<unknown>(this.fields.length)
     for (let i = 0; i < this.fields.length; i++) {
-      values[i] = this.normalizeField(this.fields[i] as FieldSlot, record[(this.fields[i] as FieldSlot).name])
+      const field = this.fields[i] as FieldSlot
+      values[i] = this.normalizeField(field, record[field.name])
     }
     return values
   }
@@ -165,21 +168,29 @@ function structType(layout: Layout): ValueType {
     normalize(value, where) {
       const values = layout.normalizeObject(value, where)
       const result: Record<string, unknown> = {}
-      for (let i = 0; i < values.length; i++) result[(layout.fields[i] as FieldSlot).name] = values[i]
+      for (let i = 0; i < values.length; i++) {
+        result[(layout.fields[i] as FieldSlot).name] = values[i]
+      }
       return result
     },
     zero() {
       const result: Record<string, unknown> = {}
-      for (const field of layout.fields) result[field.name] = field.nullable ? null : field.type.zero()
+      for (const field of layout.fields) {
+        result[field.name] = field.nullable ? null : field.type.zero()
+      }
       return result
     },
     write(page, offset, value, heap) {
       const record = value as Record<string, unknown>
-      for (const field of layout.fields) layout.writeField(page, offset, field, record[field.name], heap)
+      for (const field of layout.fields) {
+        layout.writeField(page, offset, field, record[field.name], heap)
+      }
     },
     read(page, offset, heap) {
       const result: Record<string, unknown> = {}
-      for (const field of layout.fields) result[field.name] = layout.readField(page, offset, field, heap)
+      for (const field of layout.fields) {
+        result[field.name] = layout.readField(page, offset, field, heap)
+      }
       return result
     },
     freeRefs(page, offset, heap) {
@@ -239,7 +250,15 @@ export class TypeCompiler {
       case 'int':
         return intType(type.bytes, type.signed)
       case 'float':
-        return numberType({ label: 'float', view: 'f32', size: 4, min: 0, max: 0, integer: false, float32: true })
+        return numberType({
+          label: 'float',
+          view: 'f32',
+          size: 4,
+          min: 0,
+          max: 0,
+          integer: false,
+          float32: true,
+        })
       case 'double':
         return numberType({ label: 'double', view: 'f64', size: 8, min: 0, max: 0, integer: false })
       case 'boolean':
@@ -254,9 +273,23 @@ export class TypeCompiler {
         return varbinaryType
       case 'date':
       case 'time':
-        return numberType({ label: type.kind, view: 'u32', size: 4, min: 0, max: 2 ** 32 - 1, integer: true })
+        return numberType({
+          label: type.kind,
+          view: 'u32',
+          size: 4,
+          min: 0,
+          max: 2 ** 32 - 1,
+          integer: true,
+        })
       case 'datetime':
-        return numberType({ label: 'datetime', view: 'f64', size: 8, min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, integer: true })
+        return numberType({
+          label: 'datetime',
+          view: 'f64',
+          size: 8,
+          min: -Number.MAX_SAFE_INTEGER,
+          max: Number.MAX_SAFE_INTEGER,
+          integer: true,
+        })
       case 'vector':
         return vectorType(this.#scalarType(type.element))
       case 'struct':
@@ -268,7 +301,14 @@ export class TypeCompiler {
       }
       case 'autoid':
       case 'ref':
-        return numberType({ label: type.kind === 'ref' ? 'ref' : 'autoid_t', view: 'f64', size: 8, min: 0, max: Number.MAX_SAFE_INTEGER, integer: true })
+        return numberType({
+          label: type.kind === 'ref' ? 'ref' : 'autoid_t',
+          view: 'f64',
+          size: 8,
+          min: 0,
+          max: Number.MAX_SAFE_INTEGER,
+          integer: true,
+        })
       default:
         return unreachable(type, 'field type')
     }

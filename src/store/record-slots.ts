@@ -4,7 +4,7 @@
  * chunk number and a slot within it with a shift and a mask. Freed rids go to a free list and
  * are reused first. A slot's first 8 bytes hold the oid of its object, 0 when free.
  */
-import { AssertionError } from '../errors.js'
+import { TandemError } from '../errors.js'
 import { assert } from '../util/assert.js'
 import { PAGE_BYTES, type MemoryDevice, type Page } from './memory-device.js'
 
@@ -29,8 +29,13 @@ export class RecordSlots {
   liveCount = 0
 
   constructor(classId: number, slotBytes: number) {
-    if (!(slotBytes % 8 === 0 && slotBytes >= 8)) throw new AssertionError(`bad slot size ${slotBytes}`)
-    if (!(slotBytes <= PAGE_BYTES)) throw new AssertionError(`slot of ${slotBytes} bytes does not fit a page`)
+    assert(slotBytes % 8 === 0 && slotBytes >= 8, 'slot size must be a positive multiple of 8')
+    if (slotBytes > PAGE_BYTES) {
+      throw new TandemError(
+        'TDB_INVALID_ARGUMENT',
+        `dictionary: a record of ${slotBytes} bytes does not fit a ${PAGE_BYTES}-byte page`,
+      )
+    }
     this.classId = classId
     this.slotBytes = slotBytes
     let shift = 0
@@ -45,7 +50,8 @@ export class RecordSlots {
   }
 
   offset(rid: number): number {
-    return (this.chunkOffsets[rid >>> this.chunkShift] as number) + (rid & this.slotMask) * this.slotBytes
+    const chunkOffset = this.chunkOffsets[rid >>> this.chunkShift] as number
+    return chunkOffset + (rid & this.slotMask) * this.slotBytes
   }
 
   /** The oid in slot `rid`, 0 when the slot is free or was never handed out. */
@@ -56,7 +62,8 @@ export class RecordSlots {
 
   /** True when the next new rid needs a new chunk. */
   needsChunk(): boolean {
-    return this.freeRids.length === 0 && this.highWater === this.chunkPages.length << this.chunkShift
+    const capacity = this.chunkPages.length << this.chunkShift
+    return this.freeRids.length === 0 && this.highWater === capacity
   }
 
   /** Adds a chunk carved from the arena (charged; may throw TDB_OUT_OF_MEMORY unchanged). */

@@ -21,7 +21,7 @@
  * numbers are stored as packed elements; other vectors as msgpack.
  */
 import { Packr } from 'msgpackr'
-import { AssertionError, TandemError } from '../errors.js'
+import { TandemError } from '../errors.js'
 import { assert } from '../util/assert.js'
 import type { Page } from './memory-device.js'
 import { readUtf8, utf8Length, writeUtf8 } from './utf8.js'
@@ -70,9 +70,8 @@ export interface ValueType {
 
 /** The error for a value that does not fit its field. */
 export function invalidValue(where: string, expected: string, value: unknown): TandemError {
-  return new TandemError('TDB_INVALID_ARGUMENT', `${where}: expected ${expected}, got ${describeValue(value)}`, {
-    where,
-  })
+  const message = `${where}: expected ${expected}, got ${describeValue(value)}`
+  return new TandemError('TDB_INVALID_ARGUMENT', message, { where })
 }
 
 /** A short description of a bad value for error messages. */
@@ -222,7 +221,7 @@ export const booleanType: ValueType = {
 
 /** `char<N>` (text) and `binary<N>` (bytes): a uint32 length, then N bytes inline. */
 export function fixedBytesType(length: number, text: boolean): ValueType {
-  if (!(Number.isSafeInteger(length) && length > 0)) throw new AssertionError(`bad fixed length ${length}`)
+  assert(Number.isSafeInteger(length) && length > 0, 'fixed lengths are positive integers')
   const label = text ? `char<${length}>` : `binary<${length}>`
   const expected = text
     ? `a string of at most ${length} UTF-8 bytes`
@@ -399,7 +398,9 @@ export function vectorType(element: ValueType): ValueType {
       const start = address & OFFSET_MASK
       const count = length / element.size
       const items = new Array<unknown>(count)
-      for (let i = 0; i < count; i++) items[i] = element.read(source, start + i * element.size, heap)
+      for (let i = 0; i < count; i++) {
+        items[i] = element.read(source, start + i * element.size, heap)
+      }
       return items
     },
     freeRefs: freeHeapRef,

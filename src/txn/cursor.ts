@@ -21,7 +21,10 @@ export interface TxnLife {
 /** Throws TDB_TXN_NOT_ACTIVE when the transaction has ended. */
 export function checkActive(life: TxnLife): void {
   if (!life.active) {
-    throw new TxnError('TDB_TXN_NOT_ACTIVE', 'the transaction has ended; its objects and cursors are dead')
+    throw new TxnError(
+      'TDB_TXN_NOT_ACTIVE',
+      'the transaction has ended; its objects and cursors are dead',
+    )
   }
 }
 
@@ -59,7 +62,8 @@ abstract class BaseCursor implements Cursor<ObjectValues> {
 
   #current(): number {
     if (!this.valid) {
-      throw new StoreError('TDB_NOT_FOUND', `${this.owner.def.name}: the cursor is not on an object`)
+      const name = this.owner.def.name
+      throw new StoreError('TDB_NOT_FOUND', `${name}: the cursor is not on an object`)
     }
     return this.rid
   }
@@ -83,7 +87,13 @@ export class TreeCursor extends BaseCursor {
   /** After a re-seek for a vanished object: the position is on the object after it. */
   #between = false
 
-  constructor(life: TxnLife, store: ObjectStore, owner: ClassStore, index: OrderedIndex, keys: RecordKeyReader) {
+  constructor(
+    life: TxnLife,
+    store: ObjectStore,
+    owner: ClassStore,
+    index: OrderedIndex,
+    keys: RecordKeyReader,
+  ) {
     super(life, store, owner)
     this.#index = index
     this.#keys = keys
@@ -176,7 +186,9 @@ export class TreeCursor extends BaseCursor {
     const rid = this.rid
     const key = this.#keys.recordKey(rid)
     const position = this.#index.seekFirst(key, true)
-    while (position.valid && position.rid < rid && this.#keys.compareKeyToRecord(key, position.rid) === 0) {
+    const keys = this.#keys
+    const sameKey = (): boolean => keys.compareKeyToRecord(key, position.rid) === 0
+    while (position.valid && position.rid < rid && sameKey()) {
       position.next()
     }
     this.#position = position
@@ -191,7 +203,12 @@ export class RidListCursor extends BaseCursor {
   #rids: number[] = []
   #at = -1
 
-  constructor(life: TxnLife, store: ObjectStore, owner: ClassStore, source: () => Iterable<number>) {
+  constructor(
+    life: TxnLife,
+    store: ObjectStore,
+    owner: ClassStore,
+    source: () => Iterable<number>,
+  ) {
     super(life, store, owner)
     this.#source = source
   }
@@ -222,7 +239,8 @@ export class RidListCursor extends BaseCursor {
     this.positioned = true
     const slots = this.owner.slots
     let at = from + direction
-    while (at >= 0 && at < this.#rids.length && slots.oidAt(this.#rids[at] as number) === 0) at += direction
+    const rids = this.#rids
+    while (at >= 0 && at < rids.length && slots.oidAt(rids[at] as number) === 0) at += direction
     this.#at = at
     this.rid = at >= 0 && at < this.#rids.length ? (this.#rids[at] as number) : -1
     return this.rid >= 0

@@ -97,7 +97,9 @@ export class Engine {
   /** Runs `fn` as one write transaction and commits it (see the class comment). */
   write<T>(fn: (tx: WriteTransaction) => T, options?: WriteOptions): WriteResult<T> {
     this.#checkOpen()
-    if (this.#writing) throw new TxnError('TDB_TXN_NESTED', 'a write transaction is already running')
+    if (this.#writing) {
+      throw new TxnError('TDB_TXN_NESTED', 'a write transaction is already running')
+    }
     if (this.#reading > 0) {
       throw new TxnError('TDB_TXN_ACCESS', 'a write cannot start inside a read transaction')
     }
@@ -109,7 +111,10 @@ export class Engine {
     try {
       value = fn(tx)
       if (isThenable(value)) {
-        throw new TxnError('TDB_TXN_ASYNC', 'the write function returned a promise; it must be synchronous')
+        throw new TxnError(
+          'TDB_TXN_ASYNC',
+          'the write function returned a promise; it must be synchronous',
+        )
       }
     } catch (error) {
       tx.end()
@@ -129,7 +134,8 @@ export class Engine {
   }
 
   #begin(): void {
-    assert(!this.#store.dirty && this.#changes.ops.length === 0, 'a write began over uncommitted changes')
+    assert(!this.#store.dirty, 'a write began over uncommitted store changes')
+    assert(this.#changes.ops.length === 0, 'a write began over uncommitted ops')
     this.#writing = true
     this.#oidCapacityAtBegin = this.#store.oidMap.capacity
   }
@@ -167,7 +173,10 @@ export class Engine {
     try {
       const value = fn(tx)
       if (isThenable(value)) {
-        throw new TxnError('TDB_TXN_ASYNC', 'the read function returned a promise; it must be synchronous')
+        throw new TxnError(
+          'TDB_TXN_ASYNC',
+          'the read function returned a promise; it must be synchronous',
+        )
       }
       return value
     } finally {
@@ -183,7 +192,8 @@ export class Engine {
   setSequencer(seq: bigint): void {
     this.#checkOpen()
     if (typeof seq !== 'bigint' || seq < 0n) {
-      throw new TandemError('TDB_INVALID_ARGUMENT', `sequencer must be a bigint >= 0, got ${String(seq)}`)
+      const shown = String(seq)
+      throw new TandemError('TDB_INVALID_ARGUMENT', `sequencer must be a bigint >= 0, got ${shown}`)
     }
     this.#checkIdle('setSequencer')
     this.#sequencer = seq
@@ -237,14 +247,17 @@ export class Engine {
     this.#store.commit()
     this.#sequencer = changeSet.seq
     if (options?.notifyHooks !== false) {
-      this.#notify({ seq: changeSet.seq, changeSet: bytes, hasLocal, origin: 'replicated', policy: this.defaultPolicy })
+      const policy = this.defaultPolicy
+      this.#notify({ seq: changeSet.seq, changeSet: bytes, hasLocal, origin: 'replicated', policy })
     }
     return changeSet.seq
   }
 
   #opClass(op: ChangeOp): ClassStore {
     const owner = this.#store.classes[op[1]]
-    if (owner === undefined) throw new ProtocolError('TDB_PROTOCOL', `change set names unknown class ${op[1]}`)
+    if (owner === undefined) {
+      throw new ProtocolError('TDB_PROTOCOL', `change set names unknown class ${op[1]}`)
+    }
     return owner
   }
 
@@ -252,25 +265,33 @@ export class Engine {
     const store = this.#store
     const oid = op[2]
     if (op[0] === 1) {
-      if (store.oidMap.has(oid)) throw new ProtocolError('TDB_PROTOCOL', `change set inserts oid ${oid}, which exists`)
+      if (store.oidMap.has(oid)) {
+        throw new ProtocolError('TDB_PROTOCOL', `change set inserts oid ${oid}, which exists`)
+      }
       store.insert(owner, oid, this.#opValues(owner, op[4]))
       return
     }
     const rid = store.oidMap.ridOf(oid)
     if (rid < 0 || store.oidMap.classIdOf(oid) !== owner.id) {
-      throw new ProtocolError('TDB_PROTOCOL', `change set changes ${owner.def.name} oid ${oid}, which does not exist`)
+      const name = owner.def.name
+      const message = `change set changes ${name} oid ${oid}, which does not exist`
+      throw new ProtocolError('TDB_PROTOCOL', message)
     }
-    if (op[0] === 2) store.update(owner, rid, owner.layout.fields.map((field) => field.index), this.#opValues(owner, op[4]))
-    else store.remove(owner, rid)
+    if (op[0] === 3) return store.remove(owner, rid)
+    store.update(owner, rid, owner.allFields, this.#opValues(owner, op[4]))
   }
 
   /** Checks the values of an op (field order) and returns their canonical form. */
   #opValues(owner: ClassStore, values: readonly unknown[]): unknown[] {
     const fields = owner.layout.fields
     if (values.length !== fields.length) {
-      throw new ProtocolError('TDB_PROTOCOL', `${owner.def.name}: an op has ${values.length} values for ${fields.length} fields`)
+      const counts = `${values.length} values for ${fields.length} fields`
+      throw new ProtocolError('TDB_PROTOCOL', `${owner.def.name}: an op has ${counts}`)
     }
-    return fields.map((field, i) => owner.layout.normalizeField(field, field.type.revive(values[i] ?? null) ?? null))
+    return fields.map((field, i) => {
+      const value = values[i] ?? null
+      return owner.layout.normalizeField(field, value === null ? null : field.type.revive(value))
+    })
   }
 
   /**
@@ -278,10 +299,14 @@ export class Engine {
    * insert ops [1, classId, oid, rid, values]; next = position after the last one, or null at
    * the end. Pure read.
    */
-  scan(from: ScanPosition | null, maxObjects: number): { ops: ChangeOp[]; next: ScanPosition | null } {
+  scan(
+    from: ScanPosition | null,
+    maxObjects: number,
+  ): { ops: ChangeOp[]; next: ScanPosition | null } {
     this.#checkOpen()
     if (!Number.isSafeInteger(maxObjects) || maxObjects <= 0) {
-      throw new TandemError('TDB_INVALID_ARGUMENT', `scan: maxObjects must be a positive integer, got ${maxObjects}`)
+      const message = `scan: maxObjects must be a positive integer, got ${maxObjects}`
+      throw new TandemError('TDB_INVALID_ARGUMENT', message)
     }
     const ops: ChangeOp[] = []
     for (const owner of this.#store.classList) {
@@ -308,7 +333,9 @@ export class Engine {
     this.#begin()
     try {
       for (const op of ops) {
-        if (op[0] !== 1) throw new ProtocolError('TDB_PROTOCOL', `loadObjects takes insert ops, got kind ${op[0]}`)
+        if (op[0] !== 1) {
+          throw new ProtocolError('TDB_PROTOCOL', `loadObjects takes insert ops, got kind ${op[0]}`)
+        }
         const owner = this.#opClass(op)
         if (isLocal !== undefined && isLocal(op[1])) continue
         this.#applyOp(owner, op)
@@ -341,7 +368,10 @@ export class Engine {
     return { sizeBytes: budget.sizeBytes, usedBytes: budget.usedBytes }
   }
 
-  /** A hash (hex) of the logical content: every object (class, oid, values) in (class, oid) order. */
+  /**
+   * A hash (hex) of the logical content: every object (class, oid, values) in (class, oid)
+   * order.
+   */
   contentHash(): string {
     this.#checkOpen()
     const hash = createHash('sha256')
@@ -351,7 +381,8 @@ export class Engine {
       for (let rid = 0; rid < slots.highWater; rid++) if (slots.oidAt(rid) !== 0) live.push(rid)
       live.sort((a, b) => slots.oidAt(a) - slots.oidAt(b))
       for (const rid of live) {
-        hash.update(hashPackr.pack([owner.id, slots.oidAt(rid), this.#store.readValues(owner, rid)]))
+        const values = this.#store.readValues(owner, rid)
+        hash.update(hashPackr.pack([owner.id, slots.oidAt(rid), values]))
       }
     }
     return hash.digest('hex')
@@ -360,7 +391,9 @@ export class Engine {
   /** Resolves when every hook's whenDurable(seq) holds ('replica-detached' wins over 'ok'). */
   whenDurable(seq: bigint): Promise<CommitStatus> {
     const waits: Promise<CommitStatus>[] = []
-    for (const hook of this.#hooks) if (hook.whenDurable !== undefined) waits.push(hook.whenDurable(seq))
+    for (const hook of this.#hooks) {
+      if (hook.whenDurable !== undefined) waits.push(hook.whenDurable(seq))
+    }
     if (waits.length === 0) return Promise.resolve('ok')
     return Promise.all(waits).then((statuses) =>
       statuses.includes('replica-detached') ? 'replica-detached' : 'ok',

@@ -28,7 +28,8 @@ import { checkActive, ListCursor, RidListCursor, TreeCursor, type TxnLife } from
 export function resolveClass(store: ObjectStore, ref: ClassRef): ClassStore {
   const found = typeof ref === 'number' ? store.classes[ref] : store.classNamed(ref)
   if (found === undefined) {
-    throw new TandemError('TDB_INVALID_ARGUMENT', `no class ${JSON.stringify(ref)} in the dictionary`)
+    const shown = JSON.stringify(ref)
+    throw new TandemError('TDB_INVALID_ARGUMENT', `no class ${shown} in the dictionary`)
   }
   return found
 }
@@ -36,9 +37,15 @@ export function resolveClass(store: ObjectStore, ref: ClassRef): ClassStore {
 function resolveIndex(owner: ClassStore, ref: IndexRef): StoreIndex {
   const found = typeof ref === 'number' ? owner.indexes[ref] : owner.byIndexName.get(ref)
   if (found === undefined) {
-    throw new TandemError('TDB_INVALID_ARGUMENT', `${owner.def.name}: no index ${JSON.stringify(ref)}`)
+    const shown = JSON.stringify(ref)
+    throw new TandemError('TDB_INVALID_ARGUMENT', `${owner.def.name}: no index ${shown}`)
   }
   return found
+}
+
+/** Cursor classes implement Cursor<ObjectValues>; callers name their object type. */
+function asCursor<T>(cursor: Cursor<ObjectValues>): Cursor<T> {
+  return cursor as unknown as Cursor<T>
 }
 
 function wrongIndex(owner: ClassStore, index: StoreIndex, what: string): TandemError {
@@ -128,7 +135,12 @@ export class ReadTx implements ReadTransaction {
     return result
   }
 
-  search<T = ObjectValues>(cls: ClassRef, index: IndexRef, op: CompareOp, key: KeyValue): Cursor<T> {
+  search<T = ObjectValues>(
+    cls: ClassRef,
+    index: IndexRef,
+    op: CompareOp,
+    key: KeyValue,
+  ): Cursor<T> {
     checkActive(this.life)
     const owner = resolveClass(this.store, cls)
     const found = resolveIndex(owner, index)
@@ -139,7 +151,7 @@ export class ReadTx implements ReadTransaction {
     const prepared = found.keys.prepareKey(key, true, `${owner.def.name}.${found.def.name}`)
     const cursor = new TreeCursor(this.life, this.store, owner, found.index, found.keys)
     cursor.seek(op, prepared)
-    return cursor as unknown as Cursor<T>
+    return asCursor<T>(cursor)
   }
 
   cursor<T = ObjectValues>(cls: ClassRef, index: IndexRef): Cursor<T> {
@@ -148,20 +160,24 @@ export class ReadTx implements ReadTransaction {
     const found = resolveIndex(owner, index)
     switch (found.kind) {
       case 'tree':
-        return new TreeCursor(this.life, this.store, owner, found.index, found.keys) as unknown as Cursor<T>
+        return asCursor<T>(new TreeCursor(this.life, this.store, owner, found.index, found.keys))
       case 'hash': {
         const hash = found.index
-        return new RidListCursor(this.life, this.store, owner, () => hash.all()) as unknown as Cursor<T>
+        return asCursor<T>(new RidListCursor(this.life, this.store, owner, () => hash.all()))
       }
       case 'list':
       case 'autoid':
-        return new ListCursor(this.life, this.store, owner) as unknown as Cursor<T>
+        return asCursor<T>(new ListCursor(this.life, this.store, owner))
       default:
         throw wrongIndex(owner, found, 'cursors')
     }
   }
 
-  range<T = ObjectValues>(cls: ClassRef, index: IndexRef, options: RangeOptions): IterableIterator<T> {
+  range<T = ObjectValues>(
+    cls: ClassRef,
+    index: IndexRef,
+    options: RangeOptions,
+  ): IterableIterator<T> {
     checkActive(this.life)
     const owner = resolveClass(this.store, cls)
     const found = resolveIndex(owner, index)
@@ -171,7 +187,9 @@ export class ReadTx implements ReadTransaction {
       value === undefined ? null : found.keys.prepareKey(value, true, where)
     const limit = options.limit ?? Number.POSITIVE_INFINITY
     if (typeof limit !== 'number' || !(limit >= 0)) {
-      throw new TandemError('TDB_INVALID_ARGUMENT', `range: limit must be a number >= 0, got ${describeValue(limit)}`)
+      const shown = describeValue(limit)
+      const message = `range: limit must be a number >= 0, got ${shown}`
+      throw new TandemError('TDB_INVALID_ARGUMENT', message)
     }
     const cursor = new TreeCursor(this.life, this.store, owner, found.index, found.keys)
     return walkRange(cursor, found.keys, {
@@ -206,8 +224,11 @@ function* walkRange(
 ): IterableIterator<ObjectValues> {
   const { low, high, reverse } = bounds
   let on: boolean
-  if (!reverse) on = low === null ? cursor.first() : cursor.seek(bounds.lowInclusive ? 'ge' : 'gt', low)
-  else on = high === null ? cursor.last() : cursor.seek(bounds.highInclusive ? 'le' : 'lt', high)
+  if (!reverse) {
+    on = low === null ? cursor.first() : cursor.seek(bounds.lowInclusive ? 'ge' : 'gt', low)
+  } else {
+    on = high === null ? cursor.last() : cursor.seek(bounds.highInclusive ? 'le' : 'lt', high)
+  }
   const stop = reverse ? low : high
   const stopInclusive = reverse ? bounds.lowInclusive : bounds.highInclusive
   let count = 0
@@ -252,7 +273,9 @@ export class WriteTx extends ReadTx implements WriteTransaction {
     const owner = resolveClass(this.store, cls)
     const rid = this.#liveRid(owner, oid)
     if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
-      throw new TandemError('TDB_INVALID_ARGUMENT', `${owner.def.name}: update needs an object of fields, got ${describeValue(patch)}`)
+      const shown = describeValue(patch)
+      const message = `${owner.def.name}: update needs an object of fields, got ${shown}`
+      throw new TandemError('TDB_INVALID_ARGUMENT', message)
     }
     const fieldIndexes: number[] = []
     const canonical: unknown[] = []
@@ -292,10 +315,8 @@ export class WriteTx extends ReadTx implements WriteTransaction {
   #liveRid(owner: ClassStore, oid: Oid): number {
     const rid = ridOfOid(this.store, owner, oid)
     if (rid < 0) {
-      throw new StoreError('TDB_NOT_FOUND', `${owner.def.name}: no object with oid ${describeValue(oid)}`, {
-        className: owner.def.name,
-        oid,
-      })
+      const message = `${owner.def.name}: no object with oid ${describeValue(oid)}`
+      throw new StoreError('TDB_NOT_FOUND', message, { className: owner.def.name, oid })
     }
     return rid
   }
@@ -309,7 +330,8 @@ export class WriteTx extends ReadTx implements WriteTransaction {
 /** Checks an insert's values: unknown fields, wrong values; missing fields take zero. */
 export function normalizeInsert(owner: ClassStore, values: ObjectValues): unknown[] {
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
-    throw new TandemError('TDB_INVALID_ARGUMENT', `${owner.def.name}: insert needs an object, got ${describeValue(values)}`)
+    const message = `${owner.def.name}: insert needs an object, got ${describeValue(values)}`
+    throw new TandemError('TDB_INVALID_ARGUMENT', message)
   }
   const layout = owner.layout
   const fields = layout.fields
