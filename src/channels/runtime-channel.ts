@@ -78,7 +78,13 @@ async function connectWrapped(
   const context = `connect ${channel.prefix}${address}`
   let timer: ReturnType<typeof setTimeout> | undefined
   let timedOut = false
-  const attempt = channel.connect(address, options)
+  let attempt: Promise<Connection>
+  try {
+    attempt = Promise.resolve(channel.connect(address, options))
+  } catch (error) {
+    // An adapter that throws instead of rejecting.
+    throw toTandemError(error, 'TDB_CONNECTION_BROKEN', context)
+  }
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       timedOut = true

@@ -250,6 +250,20 @@ describe('a user channel under the runtime wrapper (STYLE 5.2)', () => {
     })
   })
 
+  it('turns an adapter that throws instead of rejecting into a TandemError', async () => {
+    const throwing: Channel = {
+      ...loopChannel,
+      connect: () => {
+        throw new SyntaxError('bad address')
+      },
+    }
+    registerChannel(throwing)
+    await expect(connect(':loop:loop/x')).rejects.toMatchObject({
+      code: 'TDB_CONNECTION_BROKEN',
+      cause: expect.any(SyntaxError),
+    })
+  })
+
   it('times out a connect that never answers', async () => {
     registerChannel({ ...loopChannel, connect: () => new Promise(() => undefined) })
     await expect(connect(':loop:loop/e', { connectTimeoutMs: 50 })).rejects.toMatchObject({
