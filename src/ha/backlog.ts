@@ -41,6 +41,8 @@ export class Backlog {
     if (this.capacity === 0) return
     const last = this.lastSeq
     if (last !== null && entry.seq !== last + 1n) this.clear()
+    const previous = this.#at(this.#length - 1)
+    assert(previous === undefined || entry.atMs >= previous.atMs, 'backlog times go backwards')
     if (this.#length === this.capacity) {
       this.#entries[this.#head] = undefined
       this.#head = (this.#head + 1) % this.capacity
@@ -86,13 +88,14 @@ export class Backlog {
 
   /** Asserts contiguity and bounds (called from the master's invariants). */
   invariants(): void {
+    // Runs after every master step, so it looks at both ends only: push keeps the entries
+    // contiguous (it clears on a gap) and asserts the time order of each new entry.
     assert(this.#length <= this.capacity, 'backlog longer than its capacity')
-    for (let i = 1; i < this.#length; i++) {
-      const previous = this.#at(i - 1) as BacklogEntry
-      const current = this.#at(i) as BacklogEntry
-      assert(current.seq === previous.seq + 1n, 'backlog sequencers are not contiguous')
-      assert(current.atMs >= previous.atMs, 'backlog times go backwards')
-    }
+    const first = this.firstSeq
+    const last = this.lastSeq
+    assert((first === null) === (last === null), 'backlog ends disagree')
+    assert(first === null || last === null || last - first + 1n === BigInt(this.#length),
+      'backlog sequencers are not contiguous')
   }
 
   #at(index: number): BacklogEntry | undefined {

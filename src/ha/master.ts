@@ -34,6 +34,7 @@ import type { ChannelCounters, MasterStatus } from './status.js'
 import type { ReplicaConnState, ReplicaConnStatus } from './status.js'
 import { Timeout } from './timeout.js'
 import { WaitingCommits } from './waiting-commits.js'
+import { SeqQueue } from './seq-queue.js'
 
 /** One replica connection as the master tracks it. */
 interface ReplicaConn {
@@ -47,7 +48,7 @@ interface ReplicaConn {
   /** Runs while the master waits for this connection to close after Detach. */
   readonly detachTimeout: Timeout
   /** Ack-requested sequencers not yet acked, with when they were sent. */
-  ackRequests: { seq: bigint; sentAtMs: number }[]
+  readonly ackRequests: SeqQueue<{ readonly seq: bigint; readonly sentAtMs: number }>
   confirmedSeq: bigint
   /** The last sequencer sent in a Change to this replica (-1n: none). */
   lastChangeSeq: bigint
@@ -272,12 +273,8 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
     for (const replica of this.#conns.values()) {
       assert(replica.lastChangeSeq <= this.#seq, 'a replica was sent a future change set')
       assert(replica.confirmedSeq <= this.#seq, 'a replica confirmed a future change set')
-      for (let i = 1; i < replica.ackRequests.length; i++) {
-        const [previous, current] = [replica.ackRequests[i - 1], replica.ackRequests[i]]
-        assert(previous !== undefined && current !== undefined, 'ack request list is dense')
-        assert(previous.seq < current.seq, 'ack requests are out of order')
-      }
-      const lastRequest = replica.ackRequests.at(-1)
+      replica.ackRequests.invariants()
+      const lastRequest = replica.ackRequests.last
       assert(lastRequest === undefined || lastRequest.seq <= replica.lastChangeSeq,
         'an ack was requested for a change set that was not sent')
       assert(!replica.handedOff || replica.mode === 'async', 'only async replicas are handed off')
@@ -305,7 +302,7 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
       this.#detach(replica.conn, 'the initial synchronization timed out')
       return
     }
-    const oldestRequest = replica.ackRequests[0]
+    const oldestRequest = replica.ackRequests.first
     const synchTimeoutMs = this.#config.synchTimeoutMs
     if (oldestRequest !== undefined && now - oldestRequest.sentAtMs >= synchTimeoutMs) {
       this.#detach(replica.conn, `no ack of ${oldestRequest.seq} within synchTimeoutMs`)
@@ -333,7 +330,7 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
       sync: null,
       initialTimeout: new Timeout('initialTimeoutMs', this.#config.initialTimeoutMs),
       detachTimeout: new Timeout('detachTimeoutMs', this.#config.detachTimeoutMs),
-      ackRequests: [],
+      ackRequests: new SeqQueue(),
       confirmedSeq: NO_SEQ,
       lastChangeSeq: NO_SEQ,
       lastSentAtMs: this.#nowMs,
@@ -400,7 +397,7 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
     this.#windowCount = 0
     for (const replica of this.#conns.values()) {
       if (!this.#streamsLive(replica) || replica.mode !== 'sync') continue
-      const lastRequest = replica.ackRequests.at(-1)?.seq ?? NO_SEQ
+      const lastRequest = replica.ackRequests.last?.seq ?? NO_SEQ
       const outstanding = replica.lastChangeSeq > replica.confirmedSeq
       if (!outstanding || lastRequest >= replica.lastChangeSeq) continue
       this.#send(replica, M.AckRequest.create({ seq: replica.lastChangeSeq }))
@@ -600,7 +597,7 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
       return
     }
     if (seq > replica.confirmedSeq) replica.confirmedSeq = seq
-    replica.ackRequests = replica.ackRequests.filter((request) => request.seq > seq)
+    replica.ackRequests.dropThrough(seq)
     if (replica.mode === 'sync') this.#waiting.acked(replica.conn, seq)
     if (replica.state === 'catching-up' && seq >= replica.endSeq) {
       this.#notify(replica, replica.sync === 'full' ? 'DB_LOAD_OK' : 'STATEFUL_SYNC_END')
@@ -626,7 +623,7 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
     }
     this.#send(replica, M.Detach.create({ message: why }))
     replica.state = 'detaching'
-    replica.ackRequests = []
+    replica.ackRequests.clear()
     replica.initialTimeout.stop()
     replica.detachTimeout.start(this.#nowMs)
   }

@@ -8,6 +8,7 @@
 import type { CommitOutcome } from './ready.js'
 import type { ConnId } from './inputs.js'
 import { assert } from '../util/assert.js'
+import { SeqQueue } from './seq-queue.js'
 
 interface WaitingCommit {
   readonly seq: bigint
@@ -16,7 +17,7 @@ interface WaitingCommit {
 }
 
 export class WaitingCommits {
-  #queue: WaitingCommit[] = []
+  readonly #queue = new SeqQueue<WaitingCommit>()
   #lastOutcomeSeq: bigint | null = null
 
   get length(): number {
@@ -25,7 +26,7 @@ export class WaitingCommits {
 
   /** Registers commit `seq` waiting on `conns` (possibly none). */
   add(seq: bigint, conns: Iterable<ConnId>): void {
-    const last = this.#queue.at(-1)?.seq ?? this.#lastOutcomeSeq
+    const last = this.#queue.last?.seq ?? this.#lastOutcomeSeq
     assert(last === null || seq > last, `commit ${seq} is not after ${String(last)}`)
     this.#queue.push({ seq, waitingOn: new Set(conns), detached: false })
   }
@@ -48,7 +49,7 @@ export class WaitingCommits {
   /** Removes and returns the outcomes that are decided, in sequencer order. */
   takeDecided(): CommitOutcome[] {
     const outcomes: CommitOutcome[] = []
-    while (this.#queue.length > 0 && (this.#queue[0] as WaitingCommit).waitingOn.size === 0) {
+    while (this.#queue.length > 0 && (this.#queue.first as WaitingCommit).waitingOn.size === 0) {
       const commit = this.#queue.shift() as WaitingCommit
       outcomes.push(Object.freeze({
         seq: commit.seq,
@@ -69,13 +70,15 @@ export class WaitingCommits {
   }
 
   invariants(lastCommittedSeq: bigint): void {
-    let previous = this.#lastOutcomeSeq
-    for (const commit of this.#queue) {
-      assert(previous === null || commit.seq > previous, 'waiting commits are out of order')
-      assert(commit.seq <= lastCommittedSeq, 'a waiting commit is after the last commit')
-      previous = commit.seq
-    }
-    const head = this.#queue[0]
-    assert(head === undefined || head.waitingOn.size > 0, 'a decided commit was not released')
+    // Runs after every master step: the ends only (add asserts the order of each commit).
+    this.#queue.invariants()
+    const first = this.#queue.first
+    const last = this.#queue.last
+    const lastOutcome = this.#lastOutcomeSeq
+    assert(first === undefined || lastOutcome === null || first.seq > lastOutcome,
+      'waiting commits are out of order')
+    assert(last === undefined || last.seq <= lastCommittedSeq,
+      'a waiting commit is after the last commit')
+    assert(first === undefined || first.waitingOn.size > 0, 'a decided commit was not released')
   }
 }
