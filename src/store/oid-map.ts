@@ -95,7 +95,8 @@ export class OidMap {
   }
 
   /**
-   * Adds an oid that is absent, whose slot already holds it. May grow, charging the budget
+   * Adds an oid whose slot already holds it. The caller guarantees the oid is absent (the
+   * store assigns fresh oids and checks those it is given). May grow, charging the budget
    * first (TDB_OUT_OF_MEMORY leaves the map unchanged).
    */
   insert(oid: number, classId: number, rid: number): void {
@@ -108,15 +109,14 @@ export class OidMap {
     this.#size++
   }
 
+  /**
+   * Puts an entry in the first free cell of its probe run. Callers guarantee the oid is absent
+   * (the store checks before inserting); probing reads no slots, which keeps growth cheap.
+   */
   #place(oid: number, classId: number, rid: number): void {
     const classIds = this.#classIds
     let cell = this.#home(oid)
-    while (classIds[cell] !== 0) {
-      if (this.#oidOf(classIds[cell] as number, this.#rids[cell] as number) === oid) {
-        throw new AssertionError(`oid ${oid} is already mapped`)
-      }
-      cell = (cell + 1) & this.#mask
-    }
+    while (classIds[cell] !== 0) cell = (cell + 1) & this.#mask
     classIds[cell] = classId
     this.#rids[cell] = rid
   }

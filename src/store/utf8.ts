@@ -59,9 +59,19 @@ export function writeUtf8(target: Buffer, offset: number, text: string, length: 
 /** Strings at most this long are decoded in JS; Buffer wins above. */
 const TINY_STRING = 8
 
+/** Node's Buffer has a direct UTF-8 slice (what `toString('utf8')` calls after its checks). */
+interface SliceableBuffer {
+  utf8Slice?(start: number, end: number): string
+}
+
+const directSlice = typeof (Buffer.prototype as SliceableBuffer).utf8Slice === 'function'
+
 /** Decodes `length` UTF-8 bytes of `source` at `offset`. */
 export function readUtf8(source: Buffer, offset: number, length: number): string {
-  if (length > TINY_STRING) return source.toString('utf8', offset, offset + length)
+  if (length > TINY_STRING) {
+    if (directSlice) return (source as SliceableBuffer).utf8Slice!(offset, offset + length)
+    return source.toString('utf8', offset, offset + length)
+  }
   let text = ''
   for (let i = offset; i < offset + length; i++) {
     const byte = source[i] as number

@@ -64,17 +64,23 @@ function ridOfOid(store: ObjectStore, owner: ClassStore, oid: Oid): number {
   return oidMap.ridAt(cell)
 }
 
-export class ReadTx implements ReadTransaction {
-  protected readonly life: TxnLife = { active: true }
+export class ReadTx implements ReadTransaction, TxnLife {
+  /** @internal False once the transaction function returned (shared with its cursors). */
+  active = true
   protected readonly store: ObjectStore
 
   constructor(store: ObjectStore) {
     this.store = store
   }
 
+  /** The life its cursors watch: the transaction itself. */
+  protected get life(): TxnLife {
+    return this
+  }
+
   /** Ends the transaction: every further use throws TDB_TXN_NOT_ACTIVE. */
   end(): void {
-    this.life.active = false
+    this.active = false
   }
 
   get<T = ObjectValues>(cls: ClassRef, oid: Oid): T | undefined {
