@@ -2,7 +2,9 @@
  * The on-disk framing of the transaction log (DESIGN.md "Commit policies and the log").
  *
  * A segment file starts with a 32-byte header:
- *   magic u32 'TDBL' | version u32 | first seq u64 | 12 reserved zero bytes | crc32c u32 of 0..28
+ *   magic u32 'TDBL' | version u32 | first seq u64 | schema id u64 | 4 zero bytes |
+ *   crc32c u32 of bytes 0..28
+ * (the schema id identifies the dictionary the records were written with; 0 = unchecked)
  * then holds records back to back, each:
  *   payload length u32 | crc32c u32 over (seq u64 + payload) | seq u64 | payload (a change set)
  * All integers are little-endian. A payload is never empty, so an all-zero record header (the
@@ -19,27 +21,31 @@ export const RECORD_HEADER_BYTES = 16
 export const MAX_RECORD_PAYLOAD_BYTES = 1 << 30
 
 /** The bytes of a segment header for a segment whose first record has `firstSeq`. */
-export function encodeSegmentHeader(firstSeq: bigint): Uint8Array {
+export function encodeSegmentHeader(firstSeq: bigint, schemaId = 0n): Uint8Array {
   assert(firstSeq >= 1n, 'a segment starts at seq 1 or later')
   const header = new Uint8Array(SEGMENT_HEADER_BYTES)
   const view = new DataView(header.buffer)
   view.setUint32(0, SEGMENT_MAGIC, true)
   view.setUint32(4, SEGMENT_VERSION, true)
   view.setBigUint64(8, firstSeq, true)
+  view.setBigUint64(16, schemaId, true)
   view.setUint32(28, crc32c(header, 0, 28), true)
-  assert(decodeSegmentHeader(header) === firstSeq, 'segment header does not round-trip')
+  const decoded = decodeSegmentHeader(header)
+  assert(decoded?.firstSeq === firstSeq && decoded.schemaId === schemaId, 'bad segment header')
   return header
 }
 
-/** The first seq a segment header names, or null when the header is short or fails a check. */
-export function decodeSegmentHeader(bytes: Uint8Array): bigint | null {
+/** What a segment header says, or null when the header is short or fails a check. */
+export function decodeSegmentHeader(
+  bytes: Uint8Array,
+): { readonly firstSeq: bigint; readonly schemaId: bigint } | null {
   if (bytes.length < SEGMENT_HEADER_BYTES) return null
   const view = new DataView(bytes.buffer, bytes.byteOffset, SEGMENT_HEADER_BYTES)
   if (view.getUint32(28, true) !== crc32c(bytes, 0, 28)) return null
   if (view.getUint32(0, true) !== SEGMENT_MAGIC) return null
   if (view.getUint32(4, true) !== SEGMENT_VERSION) return null
   const firstSeq = view.getBigUint64(8, true)
-  return firstSeq >= 1n ? firstSeq : null
+  return firstSeq >= 1n ? { firstSeq, schemaId: view.getBigUint64(16, true) } : null
 }
 
 /** The number of bytes the record of a payload of `payloadBytes` takes on disk. */

@@ -12,6 +12,8 @@ export interface ScanPosition {
 }
 
 export interface LogEngine {
+  /** The dictionary, whose class shapes give the log's schema id (none: unchecked). */
+  readonly dictionary?: { readonly classes: readonly { readonly shapeHash: string }[] }
   /** The sequencer: the seq of the last committed transaction (0 when none). */
   getSequencer(): bigint
   setSequencer(seq: bigint): void

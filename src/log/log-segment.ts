@@ -37,13 +37,19 @@ export class LogSegment {
   }
 
   /** Creates the segment whose first record will be `firstSeq` (temp name, fsync, rename). */
-  static create(dir: string, device: LogDevice, firstSeq: bigint, preallocateBytes: number) {
+  static create(
+    dir: string,
+    device: LogDevice,
+    firstSeq: bigint,
+    preallocateBytes: number,
+    schemaId: bigint,
+  ) {
     const entry = { name: segmentName(firstSeq), seq: firstSeq }
     const target = logPath(dir, entry.name)
     const temporary = target + TEMP_SUFFIX
     const file = device.createSync(temporary)
     try {
-      file.writeSync(encodeSegmentHeader(firstSeq), 0)
+      file.writeSync(encodeSegmentHeader(firstSeq, schemaId), 0)
       const fill = Math.max(0, preallocateBytes - SEGMENT_HEADER_BYTES)
       if (fill > 0) file.writeSync(zeros(fill), SEGMENT_HEADER_BYTES)
       file.datasyncSync()

@@ -44,6 +44,8 @@ interface RecoveryContext {
   readonly dir: string
   readonly device: LogDevice
   readonly warn: (warning: LogWarning) => void
+  /** The schema id of the database being opened (0n: unchecked). */
+  readonly schemaId: bigint
 }
 
 /** Rebuilds `engine` (empty, sequencer 0) from the log directory. */
@@ -102,6 +104,7 @@ function loadNewestSnapshot(
       if (loaded.seq !== entry.seq) {
         throw new LogError('TDB_LOG_CORRUPT', `snapshot ${file} holds seq ${loaded.seq}`, { file })
       }
+      checkSchema(context, file, loaded.schemaId)
       return loaded
     } catch (error) {
       if (!(error instanceof LogError) || error.code !== 'TDB_LOG_CORRUPT') throw error
@@ -147,7 +150,7 @@ function readSegments(
     const entry = segments[i]!
     const isLast = i === segments.length - 1
     const bytes = context.device.readFileSync(logPath(context.dir, entry.name))
-    const scan = scanSegment(entry, bytes, lastSeq, context.dir)
+    const scan = scanSegment(entry, bytes, lastSeq, context)
     if (scan.kind === 'dropped' || scan.kind === 'torn') {
       if (!isLast) throw corrupt(context.dir, entry.name, scan.offset, 'bad record before the end')
       cutTail(context, entry, bytes, scan)
@@ -179,10 +182,16 @@ type SegmentScan = {
 )
 
 /** Reads one segment's records after `afterSeq`; throws when valid records follow a bad one. */
-function scanSegment(entry: LogDirEntry, bytes: Uint8Array, afterSeq: bigint, dir: string) {
+function scanSegment(
+  entry: LogDirEntry,
+  bytes: Uint8Array,
+  afterSeq: bigint,
+  context: RecoveryContext,
+) {
+  const dir = context.dir
   const records: { record: DecodedRecord; offset: number }[] = []
-  const firstSeq = decodeSegmentHeader(bytes)
-  if (firstSeq === null || firstSeq !== entry.seq) {
+  const header = decodeSegmentHeader(bytes)
+  if (header === null || header.firstSeq !== entry.seq) {
     if (findRecordAfter(bytes, 0, afterSeq) >= 0) {
       throw corrupt(dir, entry.name, 0, 'bad segment header')
     }
@@ -196,6 +205,8 @@ function scanSegment(entry: LogDirEntry, bytes: Uint8Array, afterSeq: bigint, di
     }
     return scan
   }
+  checkSchema(context, logPath(dir, entry.name), header.schemaId)
+  const firstSeq = header.firstSeq
   if (firstSeq > afterSeq + 1n) {
     const what = `segment starts at seq ${firstSeq}, expected ${afterSeq + 1n}`
     throw corrupt(dir, entry.name, 0, what)
@@ -297,6 +308,16 @@ function removeFiles(context: RecoveryContext, names: readonly string[]): void {
   } catch (error) {
     throw ioError(`removing files covered by the snapshot in ${context.dir}`, context.dir, error)
   }
+}
+
+/** Refuses a file written with another dictionary than the database's. */
+function checkSchema(context: RecoveryContext, file: string, schemaId: bigint): void {
+  if (schemaId === 0n || context.schemaId === 0n || schemaId === context.schemaId) return
+  const message =
+    `${file} was written with another schema (id ${schemaId.toString(16)}, this ` +
+    `database ${context.schemaId.toString(16)}): open it with the dictionary that wrote it`
+  const details = { file, schemaId, expected: context.schemaId }
+  throw new LogError('TDB_DICTIONARY_MISMATCH', message, details)
 }
 
 function corrupt(dir: string, name: string, offset: number, what: string): LogError {

@@ -2,7 +2,8 @@
  * Snapshot files `snap-<seq>.tsnap`: the whole database at one seq, as the insert ops of every
  * object (engine `scan` order), in checksummed batches.
  *
- *   header  (32 bytes): magic u32 'TDBS' | version u32 | seq u64 | 12 zero bytes | crc32c u32
+ *   header  (32 bytes): magic u32 'TDBS' | version u32 | seq u64 | schema id u64 | 4 zero
+ *                       bytes | crc32c u32 of the first 28 bytes
  *   batch   (repeated): length u32 (>= 1) | crc32c u32 of the payload | payload
  *           payload = an encoded change set (seq = the snapshot's) whose ops are inserts
  *   trailer (32 bytes): 0xFFFFFFFF u32 | batch count u32 | object count u64 | seq u64 |
@@ -36,10 +37,14 @@ export interface SerializedSnapshot {
 }
 
 /** Reads every object of the engine, synchronously, into snapshot bytes at the engine's seq. */
-export function serializeSnapshot(engine: LogEngine, batchObjects = SNAPSHOT_BATCH_OBJECTS) {
+export function serializeSnapshot(
+  engine: LogEngine,
+  schemaId: bigint,
+  batchObjects = SNAPSHOT_BATCH_OBJECTS,
+) {
   assert(Number.isSafeInteger(batchObjects) && batchObjects >= 1, 'bad snapshot batch size')
   const seq = engine.getSequencer()
-  const chunks: Uint8Array[] = [encodeBoundary(false, seq, 0, 0)]
+  const chunks: Uint8Array[] = [encodeBoundary(false, seq, 0, schemaId)]
   let objectCount = 0
   let from = null as Parameters<LogEngine['scan']>[0]
   do {
@@ -53,7 +58,7 @@ export function serializeSnapshot(engine: LogEngine, batchObjects = SNAPSHOT_BAT
     from = next
   } while (from !== null)
   assert(engine.getSequencer() === seq, 'the database changed during a snapshot')
-  chunks.push(encodeBoundary(true, seq, chunks.length - 1, objectCount))
+  chunks.push(encodeBoundary(true, seq, chunks.length - 1, BigInt(objectCount)))
   const bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0)
   const snapshot: SerializedSnapshot = { seq, chunks, objectCount, bytes }
   return snapshot
@@ -69,19 +74,23 @@ function encodeBatch(seq: bigint, ops: readonly ChangeOp[]): Uint8Array {
   return batch
 }
 
-/** The header (`trailer` false) or the trailer of a snapshot. */
-function encodeBoundary(trailer: boolean, seq: bigint, batches: number, objects: number) {
+/**
+ * The header (`trailer` false; `word` is the schema id) or the trailer (`word` is the object
+ * count) of a snapshot.
+ */
+function encodeBoundary(trailer: boolean, seq: bigint, batches: number, word: bigint) {
   const bytes = new Uint8Array(trailer ? TRAILER_BYTES : HEADER_BYTES)
   const view = new DataView(bytes.buffer)
   if (trailer) {
     view.setUint32(0, TRAILER_MARK, true)
     view.setUint32(4, batches, true)
-    view.setBigUint64(8, BigInt(objects), true)
+    view.setBigUint64(8, word, true)
     view.setBigUint64(16, seq, true)
   } else {
     view.setUint32(0, SNAPSHOT_MAGIC, true)
     view.setUint32(4, SNAPSHOT_VERSION, true)
     view.setBigUint64(8, seq, true)
+    view.setBigUint64(16, word, true)
   }
   view.setUint32(28, crc32c(bytes, 0, 28), true)
   return bytes
@@ -90,6 +99,8 @@ function encodeBoundary(trailer: boolean, seq: bigint, batches: number, objects:
 /** A snapshot read back and checked: its seq and its objects, batch by batch. */
 export interface LoadedSnapshot {
   readonly seq: bigint
+  /** The schema id the snapshot was written with (0: unchecked). */
+  readonly schemaId: bigint
   readonly batches: readonly (readonly ChangeOp[])[]
   readonly objectCount: number
 }
@@ -110,6 +121,7 @@ export function parseSnapshot(file: string, bytes: Uint8Array): LoadedSnapshot {
   if (view.getUint32(0, true) !== SNAPSHOT_MAGIC) throw corrupt(0, 'not a snapshot')
   if (view.getUint32(4, true) !== SNAPSHOT_VERSION) throw corrupt(4, 'unknown version')
   const seq = view.getBigUint64(8, true)
+  const schemaId = view.getBigUint64(16, true)
   const batches: ChangeOp[][] = []
   let objectCount = 0
   let offset = HEADER_BYTES
@@ -130,7 +142,7 @@ export function parseSnapshot(file: string, bytes: Uint8Array): LoadedSnapshot {
     offset = end
   }
   checkTrailer(view, bytes, offset, { seq, batches: batches.length, objectCount }, corrupt)
-  return { seq, batches, objectCount }
+  return { seq, schemaId, batches, objectCount }
 }
 
 function decodeBatch(payload: Uint8Array, seq: bigint, corrupt: () => LogError): ChangeOp[] {

@@ -33,6 +33,7 @@ import { resolveLogOptions } from './log-options.js'
 import { LogSegment } from './log-segment.js'
 import { ioError, recoverLog } from './recovery.js'
 import type { SerializedSnapshot } from './snapshot.js'
+import { schemaIdOf } from './schema-id.js'
 import { serializeSnapshot } from './snapshot.js'
 
 const RESOLVED_OK: Promise<CommitStatus> = Promise.resolve('ok')
@@ -69,6 +70,8 @@ export class TransactionLog implements CommitHook {
   readonly name = 'log'
   readonly #options: ResolvedLogOptions
   readonly #engine: LogEngine
+  /** Stamped into every segment and snapshot header (see schema-id.ts). */
+  readonly #schemaId: bigint
   #segment: LogSegment
   /** Closed segments holding records after the last snapshot, oldest first. */
   #olderSegments: LogDirEntry[]
@@ -121,9 +124,9 @@ export class TransactionLog implements CommitHook {
     this.#options = options
     this.#engine = engine
     const warn = options.onWarning
-    const recovered = this.#io('opening the log', options.dir, () =>
-      recoverLog(engine, { dir: options.dir, device: options.device, warn }),
-    )
+    this.#schemaId = schemaIdOf(engine)
+    const context = { dir: options.dir, device: options.device, warn, schemaId: this.#schemaId }
+    const recovered = this.#io('opening the log', options.dir, () => recoverLog(engine, context))
     this.#snapshotSeq = recovered.snapshotSeq
     this.#lastSeq = recovered.lastSeq
     this.#writtenSeq = recovered.lastSeq
@@ -134,7 +137,7 @@ export class TransactionLog implements CommitHook {
     const tail = recovered.tail
     this.#segment = this.#io('opening the log', dir, () =>
       tail === null
-        ? LogSegment.create(dir, device, recovered.lastSeq + 1n, preallocateBytes)
+        ? LogSegment.create(dir, device, recovered.lastSeq + 1n, preallocateBytes, this.#schemaId)
         : LogSegment.open(dir, device, tail.entry, tail.validEnd, preallocateBytes),
     )
   }
@@ -350,7 +353,7 @@ export class TransactionLog implements CommitHook {
     old.file.datasyncSync()
     this.#markDurable(this.#writtenSeq)
     const { dir, device, preallocateBytes } = this.#options
-    this.#segment = LogSegment.create(dir, device, firstSeq, preallocateBytes)
+    this.#segment = LogSegment.create(dir, device, firstSeq, preallocateBytes, this.#schemaId)
     this.#olderSegments.push(old.entry)
     this.#closeSegment(old)
   }
@@ -516,7 +519,7 @@ export class TransactionLog implements CommitHook {
     const seq = this.#engine.getSequencer()
     assert(seq === this.#lastSeq, 'the engine and the log disagree on the last seq')
     if (seq === this.#snapshotSeq && this.#olderSegments.length === 0) return
-    const snapshot = serializeSnapshot(this.#engine)
+    const snapshot = serializeSnapshot(this.#engine, this.#schemaId)
     try {
       this.#writePending()
       if (!this.#segment.isEmpty) this.#rollover(seq + 1n)
@@ -588,7 +591,7 @@ export class TransactionLog implements CommitHook {
       this.#writePending()
       this.#segment.file.datasyncSync()
       this.#markDurable(this.#writtenSeq)
-      const snapshot = serializeSnapshot(this.#engine)
+      const snapshot = serializeSnapshot(this.#engine, this.#schemaId)
       assert(snapshot.seq === seq, 'restart snapshot at the wrong seq')
       if (abandon) this.#removeEverything()
       const target = logPath(dir, snapshotName(seq))
@@ -598,7 +601,7 @@ export class TransactionLog implements CommitHook {
       this.#lastSeq = seq
       this.#writtenSeq = seq
       const old = this.#segment
-      this.#segment = LogSegment.create(dir, device, seq + 1n, preallocateBytes)
+      this.#segment = LogSegment.create(dir, device, seq + 1n, preallocateBytes, this.#schemaId)
       this.#closeSegment(old)
       const covered = abandon ? [] : [...this.#olderSegments, old.entry]
       this.#dropCovered(seq, covered)

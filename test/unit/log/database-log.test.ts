@@ -137,17 +137,21 @@ describe('Database with a log (DESIGN.md "Commit policies and the log")', () => 
 })
 
 describe('Database with a log written under another schema', () => {
-  it('refuses to open with TDB_LOG_CORRUPT naming the record that does not apply', async () => {
+  it('refuses to open with TDB_DICTIONARY_MISMATCH naming the file', async () => {
     const dir = freshDir()
     const db = await open(dir)
     db.write((tx) => tx.insert('Tag', { item: 1, label: 'only in this schema' }))
+    await db.checkpoint()
+    db.write((tx) => tx.insert('Tag', { item: 2, label: 'in the log' }))
     await db.close()
     const other = loadDictionary('declare database other;\nclass Item { signed<4> key; };')
     await expect(Database.open({ dictionary: other, log: { dir } })).rejects.toMatchObject({
-      code: 'TDB_LOG_CORRUPT',
-      details: { offset: 32 },
-      message: expect.stringMatching(/log-00000000000000000001\.tlog does not apply/),
+      code: 'TDB_DICTIONARY_MISMATCH',
+      message: expect.stringMatching(/snap-00000000000000000001\.tsnap was written with another/),
     })
+    const reopened = await open(dir)
+    expect(reopened.read((tx) => tx.count('Tag'))).toBe(2)
+    await reopened.close()
   })
 })
 

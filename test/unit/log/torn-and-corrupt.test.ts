@@ -11,6 +11,7 @@ import { LogError } from '../../../src/errors.js'
 import { TransactionLog } from '../../../src/log/transaction-log.js'
 import type { LogWarning } from '../../../src/log/log-warning.js'
 import {
+  encodeRecordInto,
   encodeSegmentHeader,
   RECORD_HEADER_BYTES,
   SEGMENT_HEADER_BYTES,
@@ -158,6 +159,26 @@ describe('torn and corrupt logs (DESIGN.md "Commit policies and the log")', () =
     fs.writeFileSync(path.join(dir, 'log-00000000000000000009.tlog'), encodeSegmentHeader(9n))
     expect(() => TransactionLog.open(new ModelEngine(), { dir })).toThrow(
       /log-00000000000000000009\.tlog is corrupt at offset 0: segment starts at seq 9, expected 4/,
+    )
+  })
+})
+
+describe('records that pass their checksum but do not apply', () => {
+  it('refuse the open with TDB_LOG_CORRUPT naming file and offset', () => {
+    const dir = path.join(workDir.dir, 'not-a-change-set')
+    fs.mkdirSync(dir)
+    const record = new Uint8Array(RECORD_HEADER_BYTES + 3)
+    encodeRecordInto(record, new DataView(record.buffer), 0, 1n, Uint8Array.of(0xc1, 0xc1, 0xc1))
+    const segment = new Uint8Array(SEGMENT_HEADER_BYTES + record.length)
+    segment.set(encodeSegmentHeader(1n))
+    segment.set(record, SEGMENT_HEADER_BYTES)
+    fs.writeFileSync(path.join(dir, SEGMENT), segment)
+    expect(() => TransactionLog.open(new ModelEngine(), { dir })).toThrow(
+      expect.objectContaining({
+        code: 'TDB_LOG_CORRUPT',
+        details: expect.objectContaining({ offset: SEGMENT_HEADER_BYTES }),
+        message: expect.stringContaining('does not apply'),
+      }),
     )
   })
 })
