@@ -569,12 +569,15 @@ export class TransactionLog implements CommitHook {
 
   /**
    * The sequencer was set outside a commit: the end of a full load (or a jump). The log
-   * restarts from a snapshot at `seq`. A load that starts by setting the sequencer to 0 is
-   * still loading.
+   * restarts from a snapshot at `seq`. Setting it to 0 begins a load, like `onClear`.
    */
   onSetSequencer(seq: bigint): void {
     if (this.#failure !== null || this.#closing) return
-    if (this.#detached ? seq === 0n : seq === this.#lastSeq) return
+    if (seq === 0n) {
+      this.onClear()
+      return
+    }
+    if (!this.#detached && seq === this.#lastSeq) return
     this.#restartAt(seq, this.#detached || seq <= this.#lastSeq)
   }
 

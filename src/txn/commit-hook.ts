@@ -54,7 +54,7 @@ export interface CommitHook {
   onClear?(): void
   /**
    * Hears that the sequencer was set outside a commit (`setSequencer(seq)`: the end of a full
-   * load, or its start at 0). The log restarts from a snapshot of the content at `seq`.
+   * load; 0 begins one). The log restarts from a snapshot of the content at `seq`.
    */
   onSetSequencer?(seq: bigint): void
 }

@@ -271,3 +271,21 @@ describe('full loads (DESIGN.md "Commit policies and the log"; a persistent repl
     await again.log.close()
   })
 })
+
+describe('a load that begins by setting the sequencer to 0', () => {
+  it('detaches like a clear, so no snapshot of the old content is taken at seq 0', async () => {
+    const dir = freshDir()
+    const { engine, log } = open(dir)
+    for (let i = 0; i < 10; i++) commit(engine, log, workloadOps(i))
+    const before = engine.contentHash()
+    engine.sequencer = 0n
+    log.onSetSequencer(0n)
+    engine.objects.clear()
+    await log.close()
+    expect(fs.readdirSync(dir).some((name) => name.endsWith('.tsnap'))).toBe(false)
+    const again = open(dir)
+    expect(again.engine.sequencer).toBe(10n)
+    expect(again.engine.contentHash()).toBe(before)
+    await again.log.close()
+  })
+})
