@@ -37,34 +37,78 @@ const classes: readonly ModelClass[] = [
     name: 'A',
     indexes: [
       { name: 'uniqueA', unique: true, parts: [{ field: 'a', desc: false }] },
-      { name: 'byB', unique: false, parts: [{ field: 'b', desc: false }, { field: 'a', desc: true }] },
+      {
+        name: 'byB',
+        unique: false,
+        parts: [{ field: 'b', desc: false }, { field: 'a', desc: true }],
+      },
       { name: 'byD', unique: false, parts: [{ field: 'd', desc: false }] },
       { name: 'byC', unique: false, parts: [{ field: 'c', desc: true }] },
     ],
-    random: (pick) => ({ a: pick(40) - 5, b: WORDS[pick(WORDS.length)], c: pick(7) / 2, d: pick(3) === 0 ? null : pick(5) }),
-    patch: (pick) => [{ a: pick(40) - 5 }, { b: WORDS[pick(WORDS.length)] }, { c: pick(7) / 2, d: null }, { d: pick(5) }][pick(4)] as Values,
+    random: (pick) => (
+      {
+        a: pick(40) - 5,
+        b: WORDS[pick(WORDS.length)],
+        c: pick(7) / 2,
+        d: pick(3) === 0 ? null : pick(5),
+      }
+    ),
+    patch: (pick) => [
+      { a: pick(40) - 5 },
+      { b: WORDS[pick(WORDS.length)] },
+      { c: pick(7) / 2, d: null },
+      { d: pick(5) },
+    ][pick(4)] as Values,
   },
   {
     name: 'B',
     indexes: [
-      { name: 'byKN', unique: true, parts: [{ field: 'k', desc: false }, { field: 'n', desc: false }] },
+      {
+        name: 'byKN',
+        unique: true,
+        parts: [{ field: 'k', desc: false }, { field: 'n', desc: false }],
+      },
       { name: 'byN', unique: false, parts: [{ field: 'n', desc: true }] },
     ],
-    random: (pick) => ({ k: ['x', 'y', 'zz', 'é'][pick(4)], n: BigInt(pick(6)) - 2n, pad: 'p'.repeat(pick(40)) }),
+    random: (pick) => (
+      { k: ['x', 'y', 'zz', 'é'][pick(4)], n: BigInt(pick(6)) - 2n, pad: 'p'.repeat(pick(40)) }
+    ),
     patch: (pick) => (pick(2) === 0 ? { n: BigInt(pick(6)) - 2n } : { pad: 'q'.repeat(pick(40)) }),
   },
 ]
 
 function indexDefs(model: ModelClass): IndexDef[] {
   return [
-    ...model.indexes.map((index) => tree(index.name, index.parts.map((part) => part.field), index.unique, index.parts.map((part) => part.desc))),
+    ...model.indexes.map(
+      (index) => tree(
+        index.name,
+        index.parts.map((part) => part.field),
+        index.unique,
+        index.parts.map((part) => part.desc),
+      )
+    ),
     list('all'),
   ]
 }
 
 const dict = dictionary([
-  classDef(1, 'A', [field('a', types.i4), field('b', types.string), field('c', types.double), field('d', types.u2, { nullable: true })], indexDefs(classes[0]!)),
-  classDef(2, 'B', [field('k', types.char(4)), field('n', types.i8), field('pad', types.string)], indexDefs(classes[1]!)),
+  classDef(
+    1,
+    'A',
+    [
+      field('a', types.i4),
+      field('b', types.string),
+      field('c', types.double),
+      field('d', types.u2, { nullable: true }),
+    ],
+    indexDefs(classes[0]!),
+  ),
+  classDef(
+    2,
+    'B',
+    [field('k', types.char(4)), field('n', types.i8), field('pad', types.string)],
+    indexDefs(classes[1]!),
+  ),
 ])
 
 function compareValues(x: unknown, y: unknown): number {
@@ -74,7 +118,12 @@ function compareValues(x: unknown, y: unknown): number {
 }
 
 /** Compares the first `parts` parts of two keys in index order. */
-function compareKeys(index: ModelIndex, x: readonly unknown[], y: readonly unknown[], parts = index.parts.length): number {
+function compareKeys(
+  index: ModelIndex,
+  x: readonly unknown[],
+  y: readonly unknown[],
+  parts = index.parts.length,
+): number {
   for (let i = 0; i < parts; i++) {
     const order = compareValues(x[i], y[i]) * (index.parts[i]!.desc ? -1 : 1)
     if (order !== 0) return order
@@ -89,25 +138,42 @@ function keyOf(index: ModelIndex, values: Values): unknown[] {
 type Model = Map<number, { cls: ModelClass; values: Values }>
 
 function objectsOf(model: Model, cls: ModelClass): [number, Values][] {
-  return [...model].filter(([, entry]) => entry.cls === cls).map(([oid, entry]) => [oid, entry.values])
+  return [...model].filter(([, entry]) => entry.cls === cls).map(
+    ([oid, entry]) => [oid, entry.values]
+  )
 }
 
 function violatesUnique(model: Model, cls: ModelClass, oid: number, values: Values): boolean {
   return cls.indexes.some(
     (index) =>
       index.unique &&
-      objectsOf(model, cls).some(([other, otherValues]) => other !== oid && compareKeys(index, keyOf(index, values), keyOf(index, otherValues)) === 0),
+      objectsOf(model, cls).some(
+        ([other, otherValues]) => other !== oid && compareKeys(
+          index,
+          keyOf(index, values),
+          keyOf(index, otherValues),
+        ) === 0
+      ),
   )
 }
 
 function complete(cls: ModelClass, values: Values): Values {
-  return cls.name === 'A' ? { a: 0, b: '', c: 0, d: null, ...values } : { k: '', n: 0n, pad: '', ...values }
+  return cls.name === 'A' ? { a: 0, b: '', c: 0, d: null, ...values } : {
+    k: '',
+    n: 0n,
+    pad: '',
+    ...values,
+  }
 }
 
-function walk(tx: ReadTransaction, cls: ModelClass, index: string, reverse: boolean): [number, Values][] {
+function walk(tx: ReadTransaction, cls: ModelClass, index: string, reverse: boolean): [
+  number,
+  Values,
+][] {
   const cursor = tx.cursor(cls.name, index)
   const seen: [number, Values][] = []
-  for (let on = reverse ? cursor.last() : cursor.first(); on; on = reverse ? cursor.prev() : cursor.next()) {
+  const step = (): boolean => (reverse ? cursor.prev() : cursor.next())
+  for (let on = reverse ? cursor.last() : cursor.first(); on; on = step()) {
     seen.push([cursor.oid, cursor.value()])
   }
   return seen
@@ -128,18 +194,28 @@ function checkIndexes(engine: Engine, model: Model, probes: readonly number[]): 
   })
 }
 
-function checkTree(tx: ReadTransaction, cls: ModelClass, index: ModelIndex, expected: [number, Values][], probes: readonly number[]): void {
+function checkTree(
+  tx: ReadTransaction,
+  cls: ModelClass,
+  index: ModelIndex,
+  expected: [number, Values][],
+  probes: readonly number[],
+): void {
   const forward = walk(tx, cls, index.name, false)
   expect(byOid(forward)).toEqual(expected)
   expect(walk(tx, cls, index.name, true)).toEqual([...forward].reverse())
   for (let i = 1; i < forward.length; i++) {
-    expect(compareKeys(index, keyOf(index, forward[i - 1]![1]), keyOf(index, forward[i]![1]))).toBeLessThanOrEqual(0)
+    expect(
+      compareKeys(index, keyOf(index, forward[i - 1]![1]), keyOf(index, forward[i]![1]))
+    ).toBeLessThanOrEqual(0)
   }
   const sortedKeys = forward.map(([, values]) => keyOf(index, values))
   for (const [oid, values] of expected) {
     const key = keyOf(index, values)
     const lookup = index.parts.length === 1 ? key[0] : key
-    const matching = expected.filter(([, other]) => compareKeys(index, keyOf(index, other), key) === 0).map(([o]) => o)
+    const matching = expected.filter(
+      ([, other]) => compareKeys(index, keyOf(index, other), key) === 0
+    ).map(([o]) => o)
     expect(matching).toContain(oid)
     expect(matching).toContain(tx.findOid(cls.name, index.name, lookup))
     expect(tx.findAll(cls.name, index.name, lookup)).toHaveLength(matching.length)
@@ -156,15 +232,24 @@ function checkTree(tx: ReadTransaction, cls: ModelClass, index: ModelIndex, expe
     }
     const limit = 1 + (probe % 5)
     const reverse = probe % 2 === 0
-    const got = [...tx.range(cls.name, index.name, { ge: lookup, reverse, limit })].map((values) => keyOf(index, values))
+    const got = [...tx.range(cls.name, index.name, { ge: lookup, reverse, limit })].map(
+      (values) => keyOf(index, values)
+    )
     const inRange = sortedKeys.filter((other) => compareKeys(index, other, key) >= 0)
     expect(got).toEqual((reverse ? [...inRange].reverse() : inRange).slice(0, limit))
-    const below = [...tx.range(cls.name, index.name, { lt: lookup })].map((values) => keyOf(index, values))
+    const below = [...tx.range(cls.name, index.name, { lt: lookup })].map(
+      (values) => keyOf(index, values)
+    )
     expect(below).toEqual(sortedKeys.filter((other) => compareKeys(index, other, key) < 0))
   }
 }
 
-function expectedSearch(index: ModelIndex, sortedKeys: unknown[][], key: unknown[], op: string): unknown[] | null {
+function expectedSearch(
+  index: ModelIndex,
+  sortedKeys: unknown[][],
+  key: unknown[],
+  op: string,
+): unknown[] | null {
   const order = (other: unknown[]): number => compareKeys(index, other, key)
   const found =
     op === 'lt' ? sortedKeys.filter((other) => order(other) < 0).pop()
@@ -178,8 +263,12 @@ function expectedSearch(index: ModelIndex, sortedKeys: unknown[][], key: unknown
 type Step = { kind: number; cls: number; pick: number; seed: number }
 type Txn = { steps: Step[]; abort: boolean }
 
-const stepArb: fc.Arbitrary<Step> = fc.record({ kind: fc.nat(9), cls: fc.nat(1), pick: fc.nat(), seed: fc.nat() })
-const txnArb: fc.Arbitrary<Txn> = fc.record({ steps: fc.array(stepArb, { minLength: 1, maxLength: 6 }), abort: fc.boolean() })
+const stepArb: fc.Arbitrary<Step> = fc.record(
+  { kind: fc.nat(9), cls: fc.nat(1), pick: fc.nat(), seed: fc.nat() }
+)
+const txnArb: fc.Arbitrary<Txn> = fc.record(
+  { steps: fc.array(stepArb, { minLength: 1, maxLength: 6 }), abort: fc.boolean() }
+)
 
 function picker(seed: number): (n: number) => number {
   let state = seed
@@ -197,7 +286,9 @@ function runStep(tx: WriteTransaction, work: Model, step: Step): void {
   if (step.kind < 4 || existing.length === 0) {
     const values = complete(cls, cls.random(pick))
     if (violatesUnique(work, cls, -1, values)) {
-      expect(() => tx.insert(cls.name, values)).toThrow(expect.objectContaining({ code: 'TDB_DUPLICATE_KEY' }))
+      expect(() => tx.insert(cls.name, values)).toThrow(
+        expect.objectContaining({ code: 'TDB_DUPLICATE_KEY' })
+      )
       return
     }
     work.set(tx.insert(cls.name, values), { cls, values })
@@ -208,7 +299,9 @@ function runStep(tx: WriteTransaction, work: Model, step: Step): void {
     const patch = cls.patch(pick)
     const next = { ...values, ...patch }
     if (violatesUnique(work, cls, oid, next)) {
-      expect(() => tx.update(cls.name, oid, patch)).toThrow(expect.objectContaining({ code: 'TDB_DUPLICATE_KEY' }))
+      expect(() => tx.update(cls.name, oid, patch)).toThrow(
+        expect.objectContaining({ code: 'TDB_DUPLICATE_KEY' })
+      )
       return
     }
     tx.update(cls.name, oid, patch)
@@ -245,7 +338,11 @@ describe('engine against a Map model (DESIGN.md: Store and transactions)', () =>
   for (const seed of [11, 22]) {
     it(`keeps data and every index equal to the model (seed ${seed})`, () => {
       fc.assert(
-        fc.property(fc.array(txnArb, { minLength: 1, maxLength: 12 }), fc.array(fc.nat(1000), { minLength: 2, maxLength: 3 }), runTransactions),
+        fc.property(
+          fc.array(txnArb, { minLength: 1, maxLength: 12 }),
+          fc.array(fc.nat(1000), { minLength: 2, maxLength: 3 }),
+          runTransactions,
+        ),
         { seed, numRuns: 400 },
       )
     })

@@ -10,13 +10,24 @@ import { blockBytes, SIZE_CLASSES, sizeClassOf } from '../../../src/store/heap.j
 import { Budget } from '../../../src/store/memory-device.js'
 import { OidMap } from '../../../src/store/oid-map.js'
 import { Engine } from '../../../src/txn/engine.js'
-import { benchDictionary, classDef, dictionary, field, tree, types } from '../txn/dictionary-fixtures.js'
+import {
+  benchDictionary,
+  classDef,
+  dictionary,
+  field,
+  tree,
+  types,
+} from '../txn/dictionary-fixtures.js'
 
 const indexedDictionary = dictionary([
   classDef(
     1,
     'Doc',
-    [field('id', types.u4), field('title', types.string), field('tags', types.vector(types.string))],
+    [
+      field('id', types.u4),
+      field('title', types.string),
+      field('tags', types.vector(types.string)),
+    ],
     [tree('byId', ['id'], true), tree('byTitle', ['title']), { kind: 'list', name: 'all' }],
   ),
 ])
@@ -40,7 +51,14 @@ describe('out of memory (DESIGN.md: Store and transactions)', () => {
     const insertBatch = (count: number): void => {
       engine.write((tx) => {
         for (let i = 0; i < count; i++, next++) {
-          tx.insert('Doc', { id: next, title: `title ${next % 37} `.repeat(1 + (next % 5)), tags: ['a', `t${next}`] })
+          tx.insert(
+            'Doc',
+            {
+              id: next,
+              title: `title ${next % 37} `.repeat(1 + (next % 5)),
+              tags: ['a', `t${next}`],
+            },
+          )
         }
       })
     }
@@ -78,7 +96,12 @@ describe('out of memory (DESIGN.md: Store and transactions)', () => {
       const oids = engine.write((tx) => {
         const inserted: number[] = []
         for (let i = 0; i < 10_000; i++) {
-          inserted.push(tx.insert('Item', { key: i, name: `name-${String(round).padStart(2, '0')}-${i}`, value: i }))
+          inserted.push(
+            tx.insert(
+              'Item',
+              { key: i, name: `name-${String(round).padStart(2, '0')}-${i}`, value: i },
+            )
+          )
         }
         return inserted
       }).value
@@ -102,7 +125,9 @@ describe('heap size classes', () => {
     for (const length of [1, 7, 8, 9, 63, 64, 65, 100, 1000, 4097, 65_536]) {
       const size = SIZE_CLASSES[sizeClassOf(length)] as number
       expect(size).toBeGreaterThanOrEqual(length)
-      if (sizeClassOf(length) > 0) expect(SIZE_CLASSES[sizeClassOf(length) - 1]).toBeLessThan(length)
+      if (sizeClassOf(length) > 0) expect(SIZE_CLASSES[sizeClassOf(length) - 1]).toBeLessThan(
+        length
+      )
       expect(blockBytes(length)).toBe(size)
     }
     expect(blockBytes(70_001)).toBe(70_008)

@@ -39,7 +39,8 @@ const label = (value: ObjectValues | undefined): string =>
 
 function walk(cursor: Cursor, reverse = false): string[] {
   const seen: string[] = []
-  for (let on = reverse ? cursor.last() : cursor.first(); on; on = reverse ? cursor.prev() : cursor.next()) {
+  const step = (): boolean => (reverse ? cursor.prev() : cursor.next())
+  for (let on = reverse ? cursor.last() : cursor.first(); on; on = step()) {
     seen.push(label(cursor.value()))
   }
   return seen
@@ -50,7 +51,9 @@ describe('tree cursors (DESIGN.md: Store and transactions)', () => {
     const engine = filled()
     const forward = ['a3', 'a2', 'a1', 'b3', 'b2', 'b1', 'c3', 'c2', 'c1']
     expect(engine.read((tx) => walk(tx.cursor('P', 'byGroupRank')))).toEqual(forward)
-    expect(engine.read((tx) => walk(tx.cursor('P', 'byGroupRank'), true))).toEqual([...forward].reverse())
+    expect(engine.read((tx) => walk(tx.cursor('P', 'byGroupRank'), true))).toEqual(
+      [...forward].reverse()
+    )
     expect(engine.read((tx) => [...tx.cursor('P', 0)].map(label))).toEqual(forward)
   })
 
@@ -61,15 +64,27 @@ describe('tree cursors (DESIGN.md: Store and transactions)', () => {
         const cursor = tx.search('P', 'byGroupRank', op, key)
         return cursor.valid ? label(cursor.value()) : '-'
       })
-    expect([at('lt', ['b', 2]), at('le', ['b', 2]), at('eq', ['b', 2]), at('ge', ['b', 2]), at('gt', ['b', 2])]).toEqual([
+    expect(
+      [
+        at('lt', ['b', 2]),
+        at('le', ['b', 2]),
+        at('eq', ['b', 2]),
+        at('ge', ['b', 2]),
+        at('gt', ['b', 2]),
+      ]
+    ).toEqual([
       'b3',
       'b2',
       'b2',
       'b2',
       'b1',
     ])
-    expect([at('lt', 'b'), at('le', 'b'), at('eq', 'b'), at('ge', 'b'), at('gt', 'b')]).toEqual(['a1', 'b1', 'b3', 'b3', 'c3'])
-    expect([at('eq', 'bb'), at('lt', 'a'), at('gt', 'c'), at('eq', ['b', 7])]).toEqual(['-', '-', '-', '-'])
+    expect([at('lt', 'b'), at('le', 'b'), at('eq', 'b'), at('ge', 'b'), at('gt', 'b')]).toEqual(
+      ['a1', 'b1', 'b3', 'b3', 'c3']
+    )
+    expect([at('eq', 'bb'), at('lt', 'a'), at('gt', 'c'), at('eq', ['b', 7])]).toEqual(
+      ['-', '-', '-', '-']
+    )
   })
 
   it('returns ranges with bounds, reverse and limit', () => {
@@ -81,9 +96,15 @@ describe('tree cursors (DESIGN.md: Store and transactions)', () => {
     expect(range({ ge: 2, lt: 3, reverse: true })).toEqual(['2', '2', '2'])
     expect(range({ ge: 2, reverse: true, limit: 4 })).toEqual(['3', '3', '3', '2'])
     expect(range({ lt: 1 })).toEqual([])
-    expect(engine.read((tx) => [...tx.range('P', 'byGroupRank', { ge: ['a'], lt: ['b'] })].map(label))).toEqual(['a3', 'a2', 'a1'])
-    expect(engine.read((tx) => tx.findAll('P', 'byGroupRank', 'c').map(label))).toEqual(['c3', 'c2', 'c1'])
-    expect(() => engine.read((tx) => tx.range('P', 'all', {}))).toThrow(expect.objectContaining({ code: 'TDB_INVALID_ARGUMENT' }))
+    expect(
+      engine.read((tx) => [...tx.range('P', 'byGroupRank', { ge: ['a'], lt: ['b'] })].map(label))
+    ).toEqual(['a3', 'a2', 'a1'])
+    expect(engine.read((tx) => tx.findAll('P', 'byGroupRank', 'c').map(label))).toEqual(
+      ['c3', 'c2', 'c1']
+    )
+    expect(() => engine.read((tx) => tx.range('P', 'all', {}))).toThrow(
+      expect.objectContaining({ code: 'TDB_INVALID_ARGUMENT' })
+    )
   })
 
   it('keeps its place when objects are deleted during a walk, both ways', () => {
@@ -98,7 +119,9 @@ describe('tree cursors (DESIGN.md: Store and transactions)', () => {
       return visited
     }).value
     expect(seen).toEqual(['a3', 'a2', 'a1', 'b3', 'b2', 'b1', 'c3', 'c2', 'c1'])
-    expect(engine.read((tx) => walk(tx.cursor('P', 'byGroupRank')))).toEqual(['a3', 'a1', 'b3', 'b1', 'c3', 'c1'])
+    expect(engine.read((tx) => walk(tx.cursor('P', 'byGroupRank')))).toEqual(
+      ['a3', 'a1', 'b3', 'b1', 'c3', 'c1']
+    )
     const backwards = engine.write((tx) => {
       const cursor = tx.cursor('P', 'byGroupRank')
       const visited: string[] = []
@@ -126,7 +149,9 @@ describe('tree cursors (DESIGN.md: Store and transactions)', () => {
       return visited
     }).value
     expect(seen).toEqual(['a3', 'b3', 'b2', 'b1', 'c3', 'c2', 'c1'])
-    expect(engine.read((tx) => walk(tx.cursor('P', 'byGroupRank')).slice(0, 3))).toEqual(['a2', 'a1', 'a0'])
+    expect(engine.read((tx) => walk(tx.cursor('P', 'byGroupRank')).slice(0, 3))).toEqual(
+      ['a2', 'a1', 'a0']
+    )
   })
 
   it('reports an unpositioned or exhausted cursor and dies with its transaction', () => {
@@ -161,12 +186,16 @@ describe('list and autoid indexes', () => {
     expect(engine.read((tx) => label(tx.find('P', 'byOid', oids[0])))).toBe('b3')
     expect(engine.read((tx) => tx.find('P', 'byOid', oids[4]))).toBeUndefined()
     expect(engine.read((tx) => tx.findAll('P', 'byOid', oids[1]).map(label))).toEqual(['b1'])
-    expect(() => engine.read((tx) => tx.find('P', 'all', 1))).toThrow(expect.objectContaining({ code: 'TDB_INVALID_ARGUMENT' }))
+    expect(() => engine.read((tx) => tx.find('P', 'all', 1))).toThrow(
+      expect.objectContaining({ code: 'TDB_INVALID_ARGUMENT' })
+    )
   })
 
   it('deletes every object of a class', () => {
     const engine = filled()
     engine.write((tx) => tx.deleteAll('P'))
-    expect(engine.read((tx) => [tx.count('P'), [...tx.cursor('P', 'byRank')].length])).toEqual([0, 0])
+    expect(engine.read((tx) => [tx.count('P'), [...tx.cursor('P', 'byRank')].length])).toEqual(
+      [0, 0]
+    )
   })
 })

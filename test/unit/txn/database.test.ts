@@ -9,9 +9,13 @@ import { benchDictionary } from './dictionary-fixtures.js'
 
 describe('Database (DESIGN.md: Store and transactions)', () => {
   it('opens, writes, reads, extends and closes', async () => {
-    const db = await Database.open({ dictionary: benchDictionary(), memorySize: 1 << 20, name: 'items' })
+    const db = await Database.open(
+      { dictionary: benchDictionary(), memorySize: 1 << 20, name: 'items' }
+    )
     expect(db.name).toBe('items')
-    const { value: oid, seq } = db.write((tx) => tx.insert('Item', { key: 1, name: 'one', value: 1 }))
+    const { value: oid, seq } = db.write(
+      (tx) => tx.insert('Item', { key: 1, name: 'one', value: 1 })
+    )
     expect(seq).toBe(1n)
     expect(db.getSequencer()).toBe(1n)
     expect(db.read((tx) => tx.get('Item', oid))).toEqual({ key: 1, name: 'one', value: 1 })
@@ -21,7 +25,9 @@ describe('Database (DESIGN.md: Store and transactions)', () => {
     expect(db.memory.sizeBytes).toBe(2 << 20)
     expect(db.contentHash()).toBe(db.engine.contentHash())
     await db.close()
-    expect(() => db.write((tx) => tx.insert('Item', { key: 2 }))).toThrow(expect.objectContaining({ code: 'TDB_CLOSED' }))
+    expect(() => db.write((tx) => tx.insert('Item', { key: 2 }))).toThrow(
+      expect.objectContaining({ code: 'TDB_CLOSED' })
+    )
   })
 
   it('takes its name from the dictionary by default', async () => {

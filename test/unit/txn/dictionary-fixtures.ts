@@ -43,20 +43,40 @@ export function field(
   type: FieldType,
   options: { nullable?: boolean; arrayLength?: number } = {},
 ): FieldDef {
-  return { name, type, nullable: options.nullable ?? false, arrayLength: options.arrayLength ?? null }
+  return {
+    name,
+    type,
+    nullable: options.nullable ?? false,
+    arrayLength: options.arrayLength ?? null,
+  }
 }
 
-export function tree(name: string, keys: (string | string[])[], unique = false, descending: boolean[] = []): IndexDef {
+export function tree(
+  name: string,
+  keys: (string | string[])[],
+  unique = false,
+  descending: boolean[] = [],
+): IndexDef {
   return {
     kind: 'tree',
     name,
     unique,
-    keys: keys.map((key, i) => ({ path: typeof key === 'string' ? [key] : key, descending: descending[i] ?? false })),
+    keys: keys.map(
+      (key, i) => (
+        { path: typeof key === 'string' ? [key] : key, descending: descending[i] ?? false }
+      )
+    ),
   }
 }
 
 export function hash(name: string, keys: string[], unique = false): IndexDef {
-  return { kind: 'hash', name, unique, keys: keys.map((key) => ({ path: [key], descending: false })), initialSize: 64 }
+  return {
+    kind: 'hash',
+    name,
+    unique,
+    keys: keys.map((key) => ({ path: [key], descending: false })),
+    initialSize: 64,
+  }
 }
 
 export function list(name: string): IndexDef {

@@ -22,17 +22,25 @@ function engineWithHook(): { engine: Engine; records: CommitRecord[] } {
 describe('Engine write and read (DESIGN.md: Store and transactions)', () => {
   it('inserts, finds, updates and deletes through a unique tree', () => {
     const { engine } = engineWithHook()
-    const { value: oid, seq } = engine.write((tx) => tx.insert('Item', { key: 7, name: 'seven', value: 7.5 }))
+    const { value: oid, seq } = engine.write(
+      (tx) => tx.insert('Item', { key: 7, name: 'seven', value: 7.5 })
+    )
     expect(seq).toBe(1n)
     expect(oid).toBe(1)
     expect(engine.read((tx) => tx.get('Item', oid))).toEqual({ key: 7, name: 'seven', value: 7.5 })
-    expect(engine.read((tx) => tx.find('Item', 'byKey', 7))).toEqual({ key: 7, name: 'seven', value: 7.5 })
+    expect(engine.read((tx) => tx.find('Item', 'byKey', 7))).toEqual(
+      { key: 7, name: 'seven', value: 7.5 }
+    )
     expect(engine.read((tx) => tx.findOid('Item', 0, 7))).toBe(oid)
     engine.write((tx) => tx.update('Item', oid, { key: 8, name: 'eight' }))
     expect(engine.read((tx) => tx.find('Item', 'byKey', 7))).toBeUndefined()
-    expect(engine.read((tx) => tx.find(1, 'byKey', 8))).toEqual({ key: 8, name: 'eight', value: 7.5 })
+    expect(engine.read((tx) => tx.find(1, 'byKey', 8))).toEqual(
+      { key: 8, name: 'eight', value: 7.5 }
+    )
     engine.write((tx) => tx.delete('Item', oid))
-    expect(engine.read((tx) => [tx.get('Item', oid), tx.find('Item', 'byKey', 8), tx.count('Item')])).toEqual([
+    expect(
+      engine.read((tx) => [tx.get('Item', oid), tx.find('Item', 'byKey', 8), tx.count('Item')])
+    ).toEqual([
       undefined,
       undefined,
       0,
@@ -50,7 +58,9 @@ describe('Engine write and read (DESIGN.md: Store and transactions)', () => {
     })
     const second = engine.write((tx) => tx.delete('Item', first.value))
     expect(records.map((record) => record.seq)).toEqual([1n, 2n])
-    expect(records.every((record) => record.origin === 'local' && record.policy === 'no-sync')).toBe(true)
+    expect(
+      records.every((record) => record.origin === 'local' && record.policy === 'no-sync')
+    ).toBe(true)
     expect(records[0]?.hasLocal).toBe(false)
     expect(decodeChangeSet(records[0]!.changeSet)).toEqual({
       seq: 1n,
@@ -81,7 +91,12 @@ describe('Engine write and read (DESIGN.md: Store and transactions)', () => {
 
   it('rolls a throwing transaction back exactly', () => {
     const { engine, records } = engineWithHook()
-    const kept = engine.write((tx) => [tx.insert('Item', { key: 1, name: 'one' }), tx.insert('Item', { key: 2, name: 'two' })]).value
+    const kept = engine.write(
+      (tx) => [
+        tx.insert('Item', { key: 1, name: 'one' }),
+        tx.insert('Item', { key: 2, name: 'two' }),
+      ]
+    ).value
     const hashBefore = engine.contentHash()
     const usedBefore = engine.memory.usedBytes
     expect(() =>
@@ -96,7 +111,15 @@ describe('Engine write and read (DESIGN.md: Store and transactions)', () => {
     expect(engine.memory.usedBytes).toBe(usedBefore)
     expect(engine.getSequencer()).toBe(1n)
     expect(records).toHaveLength(1)
-    expect(engine.read((tx) => [tx.find('Item', 'byKey', 1), tx.find('Item', 'byKey', 2), tx.find('Item', 'byKey', 10)])).toEqual([
+    expect(
+      engine.read(
+        (tx) => [
+          tx.find('Item', 'byKey', 1),
+          tx.find('Item', 'byKey', 2),
+          tx.find('Item', 'byKey', 10),
+        ]
+      )
+    ).toEqual([
       { key: 1, name: 'one', value: 0 },
       { key: 2, name: 'two', value: 0 },
       undefined,
@@ -111,7 +134,14 @@ describe('Engine write and read (DESIGN.md: Store and transactions)', () => {
     expect(() => engine.write((tx) => {
       tx.insert('Item', { key: 2 })
       tx.insert('Item', { key: 1 })
-    })).toThrow(expect.objectContaining({ code: 'TDB_DUPLICATE_KEY', message: 'Item.byKey: duplicate key (number 1) in a unique index' }))
+    })).toThrow(
+      expect.objectContaining(
+        {
+          code: 'TDB_DUPLICATE_KEY',
+          message: 'Item.byKey: duplicate key (number 1) in a unique index',
+        }
+      )
+    )
     expect(engine.read((tx) => tx.count('Item'))).toBe(1)
     // Caught inside the transaction: the failed insert left nothing, the rest commits.
     engine.write((tx) => {
@@ -125,8 +155,12 @@ describe('Engine write and read (DESIGN.md: Store and transactions)', () => {
 
   it('refuses nested, asynchronous and ended transactions', async () => {
     const { engine } = engineWithHook()
-    expect(() => engine.write(() => engine.write(() => 1))).toThrow(expect.objectContaining({ code: 'TDB_TXN_NESTED' }))
-    expect(() => engine.read(() => engine.write(() => 1))).toThrow(expect.objectContaining({ code: 'TDB_TXN_ACCESS' }))
+    expect(() => engine.write(() => engine.write(() => 1))).toThrow(
+      expect.objectContaining({ code: 'TDB_TXN_NESTED' })
+    )
+    expect(() => engine.read(() => engine.write(() => 1))).toThrow(
+      expect.objectContaining({ code: 'TDB_TXN_ACCESS' })
+    )
     expect(() => engine.write(async (tx) => tx.insert('Item', { key: 1 }))).toThrow(
       expect.objectContaining({ code: 'TDB_TXN_ASYNC' }),
     )
@@ -139,8 +173,12 @@ describe('Engine write and read (DESIGN.md: Store and transactions)', () => {
     engine.read((tx) => {
       leakedRead = tx
     })
-    expect(() => leakedWrite!.insert('Item', { key: 1 })).toThrow(expect.objectContaining({ code: 'TDB_TXN_NOT_ACTIVE' }))
-    expect(() => leakedRead!.count('Item')).toThrow(expect.objectContaining({ code: 'TDB_TXN_NOT_ACTIVE' }))
+    expect(() => leakedWrite!.insert('Item', { key: 1 })).toThrow(
+      expect.objectContaining({ code: 'TDB_TXN_NOT_ACTIVE' })
+    )
+    expect(() => leakedRead!.count('Item')).toThrow(
+      expect.objectContaining({ code: 'TDB_TXN_NOT_ACTIVE' })
+    )
     expect((leakedRead as unknown as Record<string, unknown>).insert).toBeUndefined()
     engine.close()
     expect(() => engine.read(() => 1)).toThrow(expect.objectContaining({ code: 'TDB_CLOSED' }))

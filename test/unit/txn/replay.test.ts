@@ -15,10 +15,21 @@ const dict = dictionary([
   classDef(
     1,
     'Account',
-    [field('no', types.u4), field('owner', types.string), field('balance', types.i8), field('notes', types.vector(types.string))],
+    [
+      field('no', types.u4),
+      field('owner', types.string),
+      field('balance', types.i8),
+      field('notes', types.vector(types.string)),
+    ],
     [tree('byNo', ['no'], true), tree('byOwner', ['owner', 'no']), list('all')],
   ),
-  classDef(2, 'Session', [field('token', types.char(8)), field('hits', types.u4)], [tree('byToken', ['token'], true)], true),
+  classDef(
+    2,
+    'Session',
+    [field('token', types.char(8)), field('hits', types.u4)],
+    [tree('byToken', ['token'], true)],
+    true,
+  ),
 ])
 
 /** A small deterministic PRNG (mulberry32). */
@@ -44,14 +55,26 @@ function randomWorkload(engine: Engine, seed: number, transactions: number): voi
           const accounts = [...tx.cursor('Account', 'all')].length
           const choice = pick(10)
           if (choice < 4 || accounts === 0) {
-            tx.insert('Account', { no: pick(300), owner: `o${pick(20)}`, balance: BigInt(pick(1000)) - 500n, notes: ['n'.repeat(pick(3))] })
+            tx.insert(
+              'Account',
+              {
+                no: pick(300),
+                owner: `o${pick(20)}`,
+                balance: BigInt(pick(1000)) - 500n,
+                notes: ['n'.repeat(pick(3))],
+              },
+            )
           } else if (choice < 6) {
             tx.insert('Session', { token: `s${pick(1000)}`, hits: pick(10) })
           } else {
             const cursor = tx.cursor('Account', 'all')
             cursor.first()
             for (let skip = pick(accounts); skip > 0; skip--) cursor.next()
-            if (choice < 8) tx.update('Account', cursor.oid, { owner: `o${pick(20)}`, balance: BigInt(pick(100)) })
+            if (choice < 8) tx.update(
+              'Account',
+              cursor.oid,
+              { owner: `o${pick(20)}`, balance: BigInt(pick(100)) },
+            )
             else tx.delete('Account', cursor.oid)
           }
         }
@@ -64,7 +87,9 @@ function randomWorkload(engine: Engine, seed: number, transactions: number): voi
   }
 }
 
-function recorded(seed: number, transactions: number): { source: Engine; changeSets: Uint8Array[] } {
+function recorded(seed: number, transactions: number): {
+  source: Engine; changeSets: Uint8Array[]
+} {
   const source = new Engine({ dictionary: dict })
   const changeSets: Uint8Array[] = []
   source.addHook({ name: 'collect', onCommit: (record) => changeSets.push(record.changeSet) })
@@ -94,11 +119,16 @@ describe('change-set replay (DESIGN.md: Store and transactions)', () => {
     const target = new Engine({ dictionary: dict })
     let notified = 0
     target.addHook({ name: 'seen', onCommit: () => notified++ })
-    for (const bytes of changeSets) target.applyChangeSet(bytes, { isLocal: (id) => id === 2, notifyHooks: false })
+    for (const bytes of changeSets) target.applyChangeSet(
+      bytes,
+      { isLocal: (id) => id === 2, notifyHooks: false },
+    )
     expect(notified).toBe(0)
     expect(target.read((tx) => tx.count('Session'))).toBe(0)
     expect(source.read((tx) => tx.count('Session'))).toBeGreaterThan(0)
-    expect(target.read((tx) => [...tx.cursor('Account', 'byNo')])).toEqual(source.read((tx) => [...tx.cursor('Account', 'byNo')]))
+    expect(target.read((tx) => [...tx.cursor('Account', 'byNo')])).toEqual(
+      source.read((tx) => [...tx.cursor('Account', 'byNo')])
+    )
   })
 
   it('copies the content with scan and loadObjects, in chunks, keeping oids', () => {
@@ -129,11 +159,19 @@ describe('change-set replay (DESIGN.md: Store and transactions)', () => {
     const hashBefore = target.contentHash()
     const usedBefore = target.memory.usedBytes
     const bad = encodeChangeSet({ seq: 2n, ops: [[1, 1, 11, 0, [2, 'b', 0n, []]], [3, 1, 99, 0]] })
-    expect(() => target.applyChangeSet(bad)).toThrow(expect.objectContaining({ code: 'TDB_PROTOCOL' }))
-    expect([target.contentHash(), target.memory.usedBytes, target.getSequencer()]).toEqual([hashBefore, usedBefore, 1n])
-    expect(() => target.applyChangeSet(first)).toThrow(expect.objectContaining({ code: 'TDB_PROTOCOL' }))
+    expect(() => target.applyChangeSet(bad)).toThrow(
+      expect.objectContaining({ code: 'TDB_PROTOCOL' })
+    )
+    expect([target.contentHash(), target.memory.usedBytes, target.getSequencer()]).toEqual(
+      [hashBefore, usedBefore, 1n]
+    )
+    expect(() => target.applyChangeSet(first)).toThrow(
+      expect.objectContaining({ code: 'TDB_PROTOCOL' })
+    )
     const duplicate = encodeChangeSet({ seq: 2n, ops: [[1, 1, 12, 0, [1, 'dup', 0n, []]]] })
-    expect(() => target.applyChangeSet(duplicate)).toThrow(expect.objectContaining({ code: 'TDB_DUPLICATE_KEY' }))
+    expect(() => target.applyChangeSet(duplicate)).toThrow(
+      expect.objectContaining({ code: 'TDB_DUPLICATE_KEY' })
+    )
     expect(target.contentHash()).toBe(hashBefore)
     expect(decodeChangeSet(first).ops).toHaveLength(1)
   })
