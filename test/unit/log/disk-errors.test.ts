@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { LogError } from '../../../src/errors.js'
 import type { CommitPolicy } from '../../../src/txn/commit-hook.js'
 import { TransactionLog } from '../../../src/log/transaction-log.js'
+import type { LogWarning } from '../../../src/log/log-warning.js'
 import { commit, ModelEngine, tempDir, workloadOps } from './model-engine.js'
 import type { FailingCall } from './test-device.js'
 import { TestDevice } from './test-device.js'
@@ -98,6 +99,38 @@ describe('disk errors (DESIGN.md "Commit policies and the log")', () => {
     await log.close()
     const recovered = await reopen(dir)
     expect(recovered.sequencer).toBe(11n)
+    expect(recovered.contentHash()).toBe(engine.contentHash())
+  })
+
+  it('a failed automatic checkpoint is a warning; the next one retries', async () => {
+    const { dir, remove } = tempDir('log-disk-auto')
+    cleanups.push(remove)
+    const device = new TestDevice()
+    const engine = new ModelEngine()
+    const warnings: LogWarning[] = []
+    const log = TransactionLog.open(engine, {
+      dir,
+      device,
+      checkpointBytes: 2000,
+      onWarning: (warning) => warnings.push(warning),
+    })
+    device.failing = { call: 'snapshot', code: 'ENOSPC' }
+    let i = 0
+    while (warnings.length === 0) {
+      await log.whenDurable(commit(engine, log, workloadOps(i++)))
+      expect(i).toBeLessThan(500)
+    }
+    expect(warnings[0]).toMatchObject({ code: 'TDB_LOG_CHECKPOINT_FAILED' })
+    expect(warnings[0]!.message).toContain('ENOSPC')
+    expect(log.status()).toMatchObject({ failed: false, snapshotSeq: 0n })
+    device.failing = null
+    while (log.status().snapshotSeq === 0n) {
+      await log.whenDurable(commit(engine, log, workloadOps(i++)))
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(i).toBeLessThan(1000)
+    }
+    await log.close()
+    const recovered = await reopen(dir)
     expect(recovered.contentHash()).toBe(engine.contentHash())
   })
 
