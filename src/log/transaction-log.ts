@@ -5,10 +5,11 @@
  * checkpoints (a snapshot, then the covered segments are dropped).
  *
  * Durability levels. `lastSeq` >= `writtenSeq` (handed to the OS) >= `durableSeq` (on stable
- * storage). sync-flush and delayed commits are durable once `durableSeq` passes them;
- * buffered and no-sync commits promise nothing beyond the process, so their promise resolves at
- * commit. A flush makes everything written before it durable, so a sync-flush commit also
- * flushes every earlier commit.
+ * storage). sync-flush and delayed commits are durable once `durableSeq` passes them.
+ * buffered commits are handed to the OS at commit (they survive the process, not the machine)
+ * and no-sync ones at the end of the turn; neither waits for the disk, so their promise
+ * resolves at commit. A flush makes everything written before it durable, so a sync-flush
+ * commit also flushes every earlier commit.
  *
  * Group commit. sync-flush commits schedule one flush for the end of the current turn of the
  * event loop (setImmediate): every commit made until then shares it (one write, one
