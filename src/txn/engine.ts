@@ -3,7 +3,8 @@
  * hooks. Write transactions are synchronous functions run one at a time; any throw rolls the
  * whole transaction back exactly (data, heap, indexes, oid counter, memory accounting). A
  * commit takes the next sequencer value, encodes its change set once and hands one
- * CommitRecord to every hook, in order. The log, replication and benchmarks code against this
+ * CommitRecord to every hook, in order. With no hook (a database with neither log nor
+ * replication) no change set is built at all: nobody would read it. The log, replication and benchmarks code against this
  * class.
  *
  * @example
@@ -76,7 +77,7 @@ export class Engine {
   #writing = false
   #reading = 0
   #closed = false
-  #changes: ChangeLog = { ops: [], hasLocal: false }
+  #changes: ChangeLog = { ops: [], hasLocal: false, recording: false }
   /** The oid map capacity when the current write began (restored on rollback). */
   #oidCapacityAtBegin = 0
 
@@ -124,11 +125,7 @@ export class Engine {
       this.#writing = false
     }
     tx.end()
-    const ops = this.#changes.ops
-    if (ops.length === 0) {
-      this.#store.commit()
-      return new CommitResult(this, value, this.#sequencer)
-    }
+    if (!this.#store.dirty) return new CommitResult(this, value, this.#sequencer)
     const seq = this.#commit(policy, 'local')
     return new CommitResult(this, value, seq)
   }
@@ -137,6 +134,7 @@ export class Engine {
     assert(!this.#store.dirty, 'a write began over uncommitted store changes')
     assert(this.#changes.ops.length === 0, 'a write began over uncommitted ops')
     this.#writing = true
+    this.#changes.recording = this.#hooks.length > 0
     this.#oidCapacityAtBegin = this.#store.oidMap.capacity
   }
 
@@ -154,9 +152,14 @@ export class Engine {
     this.#store.commit()
     const seq = this.#sequencer + 1n
     this.#sequencer = seq
-    this.#changes = { ops: [], hasLocal: false }
-    const changeSet = encodeChangeSet({ seq, ops: changes.ops })
-    this.#notify({ seq, changeSet, hasLocal: changes.hasLocal, origin, policy })
+    if (!changes.recording) return seq
+    assert(changes.ops.length > 0, 'a recorded commit without ops')
+    const ops = changes.ops
+    const hasLocal = changes.hasLocal
+    changes.ops = []
+    changes.hasLocal = false
+    const changeSet = encodeChangeSet({ seq, ops })
+    this.#notify({ seq, changeSet, hasLocal, origin, policy })
     return seq
   }
 
@@ -199,8 +202,9 @@ export class Engine {
     this.#sequencer = seq
   }
 
-  /** Adds a commit hook; returns the function that removes it. */
+  /** Adds a commit hook (not inside a transaction); returns the function that removes it. */
   addHook(hook: CommitHook): () => void {
+    this.#checkIdle('addHook')
     this.#hooks = [...this.#hooks, hook]
     return () => {
       this.#hooks = this.#hooks.filter((item) => item !== hook)

@@ -254,6 +254,8 @@ function* walkRange(
 export interface ChangeLog {
   ops: ChangeOp[]
   hasLocal: boolean
+  /** False when no hook listens: then no ops are built (nobody would read the change set). */
+  recording: boolean
 }
 
 export class WriteTx extends ReadTx implements WriteTransaction {
@@ -270,7 +272,7 @@ export class WriteTx extends ReadTx implements WriteTransaction {
     const canonical = normalizeInsert(owner, values)
     const oid = this.store.nextOid
     const rid = this.store.insert(owner, oid, canonical)
-    this.#record(owner, [1, owner.id, oid, rid, canonical])
+    if (this.#changes.recording) this.#record(owner, [1, owner.id, oid, rid, canonical])
     return oid
   }
 
@@ -295,7 +297,9 @@ export class WriteTx extends ReadTx implements WriteTransaction {
     }
     if (fieldIndexes.length === 0) return
     this.store.update(owner, rid, fieldIndexes, canonical)
-    this.#record(owner, [2, owner.id, oid, rid, this.store.readValues(owner, rid)])
+    if (this.#changes.recording) {
+      this.#record(owner, [2, owner.id, oid, rid, this.store.readValues(owner, rid)])
+    }
   }
 
   delete(cls: ClassRef, oid: Oid): void {
@@ -303,7 +307,7 @@ export class WriteTx extends ReadTx implements WriteTransaction {
     const owner = resolveClass(this.store, cls)
     const rid = this.#liveRid(owner, oid)
     this.store.remove(owner, rid)
-    this.#record(owner, [3, owner.id, oid, rid])
+    if (this.#changes.recording) this.#record(owner, [3, owner.id, oid, rid])
   }
 
   deleteAll(cls: ClassRef): void {
@@ -314,7 +318,7 @@ export class WriteTx extends ReadTx implements WriteTransaction {
       const oid = slots.oidAt(rid)
       if (oid === 0) continue
       this.store.remove(owner, rid)
-      this.#record(owner, [3, owner.id, oid, rid])
+      if (this.#changes.recording) this.#record(owner, [3, owner.id, oid, rid])
     }
   }
 

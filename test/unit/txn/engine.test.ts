@@ -82,6 +82,21 @@ describe('Engine write and read (DESIGN.md: Store and transactions)', () => {
     expect(records).toHaveLength(1)
   })
 
+  it('builds change sets only while a hook listens', () => {
+    const engine = new Engine({ dictionary: benchDictionary() })
+    expect(engine.write((tx) => tx.insert('Item', { key: 1 })).seq).toBe(1n)
+    expect(engine.write((tx) => tx.count('Item')).seq).toBe(1n)
+    const records: CommitRecord[] = []
+    expect(() => engine.write(() => engine.addHook({ name: 'late', onCommit: () => {} }))).toThrow(
+      expect.objectContaining({ code: 'TDB_TXN_NESTED' }),
+    )
+    engine.addHook({ name: 'collect', onCommit: (record) => records.push(record) })
+    engine.write((tx) => tx.insert('Item', { key: 2 }))
+    expect(records.map((record) => decodeChangeSet(record.changeSet))).toEqual([
+      { seq: 2n, ops: [[1, 1, 2, 1, [2, '', 0]]] },
+    ])
+  })
+
   it('passes the policy of a write to its commit record and resolves durable', async () => {
     const { engine, records } = engineWithHook()
     const result = engine.write((tx) => tx.insert('Item', { key: 1 }), { policy: 'sync-flush' })
