@@ -5,7 +5,7 @@
  * ways, a throwing handler closes its connection instead of crashing the process, connect
  * honours its timeout, and the byte counters are kept here, once, for every channel.
  */
-import { ChannelError, ProtocolError, TandemError, type ErrorCode } from '../errors.js'
+import { AssertionError, ChannelError, ProtocolError, TandemError, type ErrorCode } from '../errors.js'
 import { assert } from '../util/assert.js'
 import type { Channel, ChannelOptions, ChannelRole, Connection, Listener } from './channel.js'
 import { EARLY_FRAMES_MAX_BYTES } from './limits.js'
@@ -287,6 +287,8 @@ class RuntimeConnection implements Connection {
       try {
         ;(handlers[i] as FrameHandler)(frame)
       } catch (error) {
+        // A broken invariant is a bug of this node, not bad input: it is never swallowed.
+        if (error instanceof AssertionError) throw error
         const context = `${this.channel} frame handler threw`
         return this.#end(toTandemError(error, 'TDB_FRAME_MALFORMED', context), true)
       }
