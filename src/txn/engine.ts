@@ -200,6 +200,7 @@ export class Engine {
     }
     this.#checkIdle('setSequencer')
     this.#sequencer = seq
+    for (const hook of this.#hooks) hook.onSetSequencer?.(seq)
   }
 
   /** Adds a commit hook (not inside a transaction); returns the function that removes it. */
@@ -353,11 +354,12 @@ export class Engine {
     this.#store.commit()
   }
 
-  /** Removes every object (start of a full load); keeps the sequencer. */
+  /** Removes every object (start of a full load); keeps the sequencer. Tells the hooks. */
   clear(): void {
     this.#checkOpen()
     this.#checkIdle('clear')
     this.#store.clear()
+    for (const hook of this.#hooks) hook.onClear?.()
   }
 
   /** Raises the memory size by `bytes` and tells the hooks. */

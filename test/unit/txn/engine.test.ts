@@ -218,6 +218,24 @@ describe('Engine write and read (DESIGN.md: Store and transactions)', () => {
     expect(engine.write((tx) => tx.insert('Item', { key: 1 })).seq).toBe(1n)
   })
 
+  it('tells the hooks of clear and setSequencer (a full load)', () => {
+    const engine = new Engine({ dictionary: benchDictionary() })
+    const heard: string[] = []
+    engine.addHook({
+      name: 'load',
+      onCommit: () => heard.push('commit'),
+      onClear: () => heard.push('clear'),
+      onSetSequencer: (seq) => heard.push(`seq ${seq}`),
+    })
+    engine.write((tx) => tx.insert('Item', { key: 1 }))
+    engine.clear()
+    expect(engine.read((tx) => tx.count('Item'))).toBe(0)
+    engine.setSequencer(41n)
+    engine.write((tx) => tx.insert('Item', { key: 1 }))
+    expect(heard).toEqual(['commit', 'clear', 'seq 41', 'commit'])
+    expect(engine.getSequencer()).toBe(42n)
+  })
+
   it('combines the durability of every hook', async () => {
     const engine = new Engine({ dictionary: benchDictionary() })
     engine.addHook({ name: 'a', onCommit: () => {}, whenDurable: async () => 'ok' })
