@@ -113,6 +113,20 @@ describe('out of memory (DESIGN.md: Store and transactions)', () => {
     expect(new Set(usedAfter)).toEqual(new Set([usedAfter[0]]))
   })
 
+  it('gives large values a page of their own and releases it when they go', () => {
+    const engine = new Engine({ dictionary: indexedDictionary, memorySize: 4 << 20 })
+    engine.write((tx) => tx.insert('Doc', { id: 0, title: 'small' }))
+    const baseline = engine.memory.usedBytes
+    const big = 'é'.repeat(150_000)
+    const oid = engine.write((tx) => tx.insert('Doc', { id: 1, title: big, tags: [big] })).value
+    expect(engine.memory.usedBytes).toBeGreaterThan(baseline + 600_000)
+    expect(engine.read((tx) => tx.get('Doc', oid))).toEqual({ id: 1, title: big, tags: [big] })
+    engine.write((tx) => tx.update('Doc', oid, { title: 'short', tags: [] }))
+    engine.write((tx) => tx.delete('Doc', oid))
+    // The slot and the small blocks stay on free lists; the large pages are gone.
+    expect(engine.memory.usedBytes - baseline).toBeLessThan(4096)
+  })
+
   it('rejects a memory size out of range', () => {
     expect(() => new Engine({ dictionary: benchDictionary(), memorySize: 0 })).toThrow(
       expect.objectContaining({ code: 'TDB_INVALID_ARGUMENT' }),
