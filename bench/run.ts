@@ -4,6 +4,7 @@
  * markdown and writes it into its section of bench/RESULTS.md.
  */
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { assert } from '../src/util/assert.js'
 import { commitSuiteRun } from './commit.bench.js'
 import { coreSuiteRun } from './core-run.js'
@@ -57,8 +58,11 @@ function commandOf(args: readonly string[]): string {
     : `node dist/bench/run.js${args.length === 0 ? '' : ` ${args.join(' ')}`}`
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2)
+/**
+ * Runs the suites the arguments name (the CLI's `tandemdb bench` may call this with its own
+ * arguments): prints each section, and writes it into bench/RESULTS.md unless `--small`.
+ */
+export async function runBench(args: readonly string[]): Promise<void> {
   const { suites, options } = parseCli(args)
   const command = commandOf(args)
   const resultsFile = path.join(repoRoot(), 'bench', 'RESULTS.md')
@@ -71,4 +75,6 @@ async function main(): Promise<void> {
   }
 }
 
-await main()
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runBench(process.argv.slice(2))
+}
