@@ -92,7 +92,8 @@ class Harness {
   }
 
   insert(a: number, b: number): void {
-    const rid = this.#free.length > 0 && a % 2 === 0 ? (this.#free.pop() as number) : this.#nextRid++
+    const reuse = this.#free.length > 0 && a % 2 === 0
+    const rid = reuse ? (this.#free.pop() as number) : this.#nextRid++
     this.keys.records[rid] = this.config.keyOf(a, b)
     const duplicate = this.config.unique && this.model.hasKeyOf(rid)
     const before = [this.tree.size, this.tree.version, this.tree.bytesCharged, this.budget.used]
