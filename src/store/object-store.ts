@@ -99,10 +99,11 @@ export class ObjectStore implements HeapAccess {
     this.dictionary = options.dictionary
     this.device = new MemoryDevice(options.memorySize)
     this.heap = new Heap(this.device)
-    this.oidMap = new OidMap(this.device.budget, (classId, rid) => {
+    const oidOfSlot = (classId: number, rid: number): number => {
       const slots = (this.classes[classId] as ClassStore).slots
-      return (slots.page(rid).f64[slots.offset(rid) >>> 3]) as number
-    })
+      return slots.page(rid).f64[slots.offset(rid) >>> 3] as number
+    }
+    this.oidMap = new OidMap(this.device.budget, oidOfSlot, (visit) => this.#eachLiveSlot(visit))
     this.#indexFactory = options.indexFactory
     const types = new TypeCompiler(options.dictionary)
     for (const def of options.dictionary.classes) {
@@ -134,6 +135,25 @@ export class ObjectStore implements HeapAccess {
     }
     const index = this.#indexFactory.hash(keys, def.unique, budget, def.initialSize)
     return { kind: 'hash', def, position, keys, index }
+  }
+
+  /** Visits every slot that holds an object, class by class, chunk by chunk. */
+  #eachLiveSlot(visit: (classId: number, rid: number, oid: number) => void): void {
+    for (const store of this.classList) {
+      const slots = store.slots
+      const perChunk = 1 << slots.chunkShift
+      for (let chunk = 0; chunk < slots.chunkPages.length; chunk++) {
+        const f64 = (slots.chunkPages[chunk] as Page).f64
+        const first = chunk * perChunk
+        const end = Math.min(first + perChunk, slots.highWater)
+        let at = (slots.chunkOffsets[chunk] as number) >>> 3
+        const stride = slots.slotBytes >>> 3
+        for (let rid = first; rid < end; rid++, at += stride) {
+          const oid = f64[at] as number
+          if (oid !== 0) visit(store.id, rid, oid)
+        }
+      }
+    }
   }
 
   /** The class with this name, or undefined. */

@@ -20,9 +20,13 @@ export const MAX_CLASS_ID = 0xffff
 /** Reads the oid stored in slot `rid` of class `classId`. */
 export type OidOfSlot = (classId: number, rid: number) => number
 
+/** Calls `visit` for every slot that holds an object (oid != 0), in memory order. */
+export type EachLiveSlot = (visit: (classId: number, rid: number, oid: number) => void) => void
+
 export class OidMap {
   readonly #budget: MemoryBudget
   readonly #oidOf: OidOfSlot
+  readonly #eachLiveSlot: EachLiveSlot
   #rids: Int32Array
   /** 0 marks an empty cell (class ids start at 1). */
   #classIds: Uint16Array
@@ -30,10 +34,13 @@ export class OidMap {
   /** 32 - log2(capacity): the shift that keeps the top bits of a hash. */
   #shift: number
   #size = 0
+  /** The size before the last rebuild (to check a growth found exactly one new object). */
+  #sizeBeforeGrowth = 0
 
-  constructor(budget: MemoryBudget, oidOf: OidOfSlot) {
+  constructor(budget: MemoryBudget, oidOf: OidOfSlot, eachLiveSlot: EachLiveSlot) {
     this.#budget = budget
     this.#oidOf = oidOf
+    this.#eachLiveSlot = eachLiveSlot
     budget.charge(MIN_CAPACITY * CELL_BYTES)
     this.#rids = new Int32Array(MIN_CAPACITY)
     this.#classIds = new Uint16Array(MIN_CAPACITY)
@@ -104,7 +111,12 @@ export class OidMap {
       throw new AssertionError(`bad class id ${classId}`)
     }
     assert(this.#oidOf(classId, rid) === oid, 'oid map insert: the slot does not hold the oid')
-    if (this.#size + 1 > this.capacity * MAX_LOAD) this.resize(this.capacity * 2)
+    if (this.#size + 1 > this.capacity * MAX_LOAD) {
+      // The rebuild reads the slots, where the new object already stands: it is placed too.
+      this.resize(this.capacity * 2)
+      assert(this.#size === this.#sizeBeforeGrowth + 1, 'oid map growth lost or found objects')
+      return
+    }
     this.#place(oid, classId, rid)
     this.#size++
   }
@@ -145,25 +157,28 @@ export class OidMap {
     this.#size--
   }
 
-  /** Rebuilds with `capacity` cells (a power of two that holds the entries). */
+  /**
+   * Rebuilds with `capacity` cells (a power of two that holds the entries) from the live
+   * slots, read in memory order: cheaper than chasing each cell's slot. Every live slot must be
+   * mapped (the store calls this only between operations, or while inserting the one object
+   * whose slot is filled but not yet mapped).
+   */
   resize(capacity: number): void {
     assert(capacity >= MIN_CAPACITY && (capacity & (capacity - 1)) === 0, 'bad oid map capacity')
     assert(this.#size <= capacity * MAX_LOAD, 'oid map capacity too small for its entries')
     const before = this.capacity
     if (capacity > before) this.#budget.charge((capacity - before) * CELL_BYTES)
-    const rids = this.#rids
-    const classIds = this.#classIds
+    this.#sizeBeforeGrowth = this.#size
     this.#rids = new Int32Array(capacity)
     this.#classIds = new Uint16Array(capacity)
     this.#mask = capacity - 1
     this.#shift = 32 - Math.log2(capacity)
-    for (let cell = 0; cell < classIds.length; cell++) {
-      const classId = classIds[cell] as number
-      if (classId !== 0) {
-        const rid = rids[cell] as number
-        this.#place(this.#oidOf(classId, rid), classId, rid)
-      }
-    }
+    let size = 0
+    this.#eachLiveSlot((classId, rid, oid) => {
+      this.#place(oid, classId, rid)
+      size++
+    })
+    this.#size = size
     if (capacity < before) this.#budget.release((before - capacity) * CELL_BYTES)
   }
 

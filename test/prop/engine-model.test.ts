@@ -2,7 +2,7 @@
  * Model test of the engine (DESIGN.md "Store and transactions"): fast-check generates
  * thousands of random transactions (inserts, updates, deletes, duplicate-key attempts caught
  * inside the transaction, whole-transaction aborts) over two classes with unique and non-unique
- * trees (compound keys, a descending part, nullable and string parts) and list indexes, run
+ * trees (compound keys, a descending part, nullable and string parts), hash and list indexes, run
  * against a plain Map model. After every transaction every index is checked against the model:
  * full cursor walks both ways, find and findAll of every key, search with every operator and
  * ranges with bounds, reverse and limit. Fixed seeds make failures replayable.
@@ -12,12 +12,22 @@ import { describe, expect, it } from 'vitest'
 import type { ReadTransaction, WriteTransaction } from '../../src/txn/api.js'
 import { Engine } from '../../src/txn/engine.js'
 import type { IndexDef } from '../../src/schema/dictionary.js'
-import { classDef, dictionary, field, list, tree, types } from '../unit/txn/dictionary-fixtures.js'
+import {
+  classDef,
+  dictionary,
+  field,
+  hash,
+  list,
+  tree,
+  types,
+} from '../unit/txn/dictionary-fixtures.js'
 
 type Values = Record<string, unknown>
 
 interface ModelIndex {
   readonly name: string
+  /** A hash index (exact match only); trees otherwise. */
+  readonly hash?: boolean
   readonly unique: boolean
   /** Key parts: field name and direction. */
   readonly parts: readonly { readonly field: string; readonly desc: boolean }[]
@@ -44,6 +54,8 @@ const classes: readonly ModelClass[] = [
       },
       { name: 'byD', unique: false, parts: [{ field: 'd', desc: false }] },
       { name: 'byC', unique: false, parts: [{ field: 'c', desc: true }] },
+      { name: 'hashA', hash: true, unique: true, parts: [{ field: 'a', desc: false }] },
+      { name: 'hashB', hash: true, unique: false, parts: [{ field: 'b', desc: false }] },
     ],
     random: (pick) => (
       {
@@ -69,6 +81,12 @@ const classes: readonly ModelClass[] = [
         parts: [{ field: 'k', desc: false }, { field: 'n', desc: false }],
       },
       { name: 'byN', unique: false, parts: [{ field: 'n', desc: true }] },
+      {
+        name: 'hashKN',
+        hash: true,
+        unique: true,
+        parts: [{ field: 'k', desc: false }, { field: 'n', desc: false }],
+      },
     ],
     random: (pick) => (
       { k: ['x', 'y', 'zz', 'é'][pick(4)], n: BigInt(pick(6)) - 2n, pad: 'p'.repeat(pick(40)) }
@@ -79,8 +97,10 @@ const classes: readonly ModelClass[] = [
 
 function indexDefs(model: ModelClass): IndexDef[] {
   return [
-    ...model.indexes.map(
-      (index) => tree(
+    ...model.indexes.map((index) =>
+      index.hash === true
+        ? hash(index.name, index.parts.map((part) => part.field), index.unique)
+        : tree(
         index.name,
         index.parts.map((part) => part.field),
         index.unique,
@@ -189,7 +209,10 @@ function checkIndexes(engine: Engine, model: Model, probes: readonly number[]): 
       const expected = byOid(objectsOf(model, cls))
       expect(tx.count(cls.name)).toBe(expected.length)
       expect(byOid(walk(tx, cls, 'all', false))).toEqual(expected)
-      for (const index of cls.indexes) checkTree(tx, cls, index, expected, probes)
+      for (const index of cls.indexes) {
+        if (index.hash === true) checkHash(tx, cls, index, expected)
+        else checkTree(tx, cls, index, expected, probes)
+      }
     }
   })
 }
@@ -241,6 +264,27 @@ function checkTree(
       (values) => keyOf(index, values)
     )
     expect(below).toEqual(sortedKeys.filter((other) => compareKeys(index, other, key) < 0))
+  }
+}
+
+function checkHash(
+  tx: ReadTransaction,
+  cls: ModelClass,
+  index: ModelIndex,
+  expected: [number, Values][],
+): void {
+  const forward = walk(tx, cls, index.name, false)
+  expect(byOid(forward)).toEqual(expected)
+  expect(walk(tx, cls, index.name, true)).toEqual([...forward].reverse())
+  for (const [oid, values] of expected) {
+    const key = keyOf(index, values)
+    const lookup = index.parts.length === 1 ? key[0] : key
+    const matching = expected
+      .filter(([, other]) => compareKeys(index, keyOf(index, other), key) === 0)
+      .map(([, other]) => other)
+    expect(tx.findAll(cls.name, index.name, lookup)).toHaveLength(matching.length)
+    expect(matching).toContainEqual(tx.find(cls.name, index.name, lookup))
+    if (index.unique) expect(tx.findOid(cls.name, index.name, lookup)).toBe(oid)
   }
 }
 

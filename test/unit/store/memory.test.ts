@@ -149,20 +149,35 @@ describe('heap size classes', () => {
 })
 
 describe('oid map', () => {
-  it('maps, grows, removes with backward shift and shrinks back', () => {
+  it('maps, grows from the slots, removes with backward shift and clears', () => {
     const budget = new Budget(1 << 24)
-    // Slot i (of any class) holds oid i * 7 + 1, as record slots hold their oid.
-    const oidOfSlot = (_classId: number, rid: number): number => rid * 7 + 1
-    const map = new OidMap(budget, oidOfSlot)
+    // Fake record slots: (class, rid) -> oid, as record slots hold their oid.
+    const slots = new Map<string, { classId: number; rid: number; oid: number }>()
+    const map = new OidMap(
+      budget,
+      (classId, rid) => slots.get(`${classId}:${rid}`)?.oid ?? 0,
+      (visit) => {
+        for (const slot of slots.values()) visit(slot.classId, slot.rid, slot.oid)
+      },
+    )
     const start = budget.usedBytes
-    const oids = Array.from({ length: 5000 }, (_, i) => oidOfSlot(1, i))
-    oids.forEach((oid, i) => map.insert(oid, 1 + (i % 3), i))
-    for (let i = 0; i < oids.length; i += 2) map.remove(oids[i] as number)
+    const oids = Array.from({ length: 5000 }, (_, i) => i * 7 + 1)
+    oids.forEach((oid, i) => {
+      slots.set(`${1 + (i % 3)}:${i}`, { classId: 1 + (i % 3), rid: i, oid })
+      map.insert(oid, 1 + (i % 3), i)
+    })
+    expect(map.capacity).toBe(8192)
+    for (let i = 0; i < oids.length; i += 2) {
+      map.remove(oids[i] as number)
+      slots.delete(`${1 + (i % 3)}:${i}`)
+    }
     oids.forEach((oid, i) => {
       expect(map.ridOf(oid)).toBe(i % 2 === 0 ? -1 : i)
       expect(map.classIdOf(oid)).toBe(i % 2 === 0 ? 0 : 1 + (i % 3))
     })
     expect(map.size).toBe(2500)
+    map.resize(4096)
+    expect([map.size, map.ridOf(oids[1] as number)]).toEqual([2500, 1])
     map.clear()
     expect(budget.usedBytes).toBe(start)
   })

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest'
 import { decodeChangeSet, encodeChangeSet } from '../../../src/txn/change-set.js'
 import { Engine } from '../../../src/txn/engine.js'
-import { classDef, dictionary, field, list, tree, types } from './dictionary-fixtures.js'
+import { classDef, dictionary, field, hash, list, tree, types } from './dictionary-fixtures.js'
 
 const dict = dictionary([
   classDef(
@@ -183,5 +183,32 @@ describe('change-set replay (DESIGN.md: Store and transactions)', () => {
     engine.write((tx) => tx.insert('Account', { no: 1 }))
     engine.write((tx) => tx.insert('Session', { token: 'x' }))
     expect(flags).toEqual([false, true])
+  })
+})
+
+describe('hash indexes', () => {
+  it('finds, walks and keeps unique keys through a hash index', () => {
+    const withHash = dictionary([
+      classDef(
+        1,
+        'H',
+        [field('k', types.u4), field('tag', types.string)],
+        [hash('byK', ['k'], true), hash('byTag', ['tag'])],
+      ),
+    ])
+    const engine = new Engine({ dictionary: withHash })
+    engine.write((tx) => {
+      for (let k = 0; k < 20; k++) tx.insert('H', { k, tag: `t${k % 3}` })
+    })
+    expect(engine.read((tx) => tx.find('H', 'byK', 5))).toEqual({ k: 5, tag: 't2' })
+    expect(engine.read((tx) => tx.findAll('H', 'byTag', 't1').map((o) => o.k))).toHaveLength(7)
+    expect(() => engine.write((tx) => tx.insert('H', { k: 5 }))).toThrow(
+      expect.objectContaining({ code: 'TDB_DUPLICATE_KEY' }),
+    )
+    const walked = engine.read((tx) => [...tx.cursor('H', 'byK')].map((o) => o.k as number))
+    expect(walked.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, k) => k))
+    expect(() => engine.read((tx) => tx.search('H', 'byK', 'ge', 1))).toThrow(
+      expect.objectContaining({ code: 'TDB_INVALID_ARGUMENT' }),
+    )
   })
 })
