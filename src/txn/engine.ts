@@ -4,8 +4,8 @@
  * whole transaction back exactly (data, heap, indexes, oid counter, memory accounting). A
  * commit takes the next sequencer value, encodes its change set once and hands one
  * CommitRecord to every hook, in order. With no hook (a database with neither log nor
- * replication) no change set is built at all: nobody would read it. The log, replication and benchmarks code against this
- * class.
+ * replication) no change set is built at all: nobody would read it. The log, replication
+ * and benchmarks code against this class.
  *
  * @example
  * const engine = new Engine({ dictionary })
