@@ -376,12 +376,14 @@ export class Engine {
 
   /**
    * A hash (hex) of the logical content: every object (class, oid, values) in (class, oid)
-   * order.
+   * order. Classes for which `isLocal(classId)` holds are left out (to compare a master with
+   * a replica that keeps local classes of its own).
    */
-  contentHash(): string {
+  contentHash(isLocal?: (classId: number) => boolean): string {
     this.#checkOpen()
     const hash = createHash('sha256')
     for (const owner of this.#store.classList) {
+      if (isLocal !== undefined && isLocal(owner.id)) continue
       const slots = owner.slots
       const live: number[] = []
       for (let rid = 0; rid < slots.highWater; rid++) if (slots.oidAt(rid) !== 0) live.push(rid)

@@ -125,6 +125,9 @@ describe('change-set replay (DESIGN.md: Store and transactions)', () => {
     )
     expect(notified).toBe(0)
     expect(target.read((tx) => tx.count('Session'))).toBe(0)
+    const skipSessions = (classId: number): boolean => classId === 2
+    expect(target.contentHash(skipSessions)).toBe(source.contentHash(skipSessions))
+    expect(target.contentHash()).not.toBe(source.contentHash())
     expect(source.read((tx) => tx.count('Session'))).toBeGreaterThan(0)
     expect(target.read((tx) => [...tx.cursor('Account', 'byNo')])).toEqual(
       source.read((tx) => [...tx.cursor('Account', 'byNo')])
