@@ -33,6 +33,8 @@ export interface HaEngine {
 /** What HaMaster and HaReplica take: a database (`Database.open(...)`) with its engine. */
 export interface HaDatabase {
   readonly engine: HaEngine
+  /** The database name a replica announces (default: the dictionary's). */
+  readonly name?: string
 }
 
 /** The dictionary's classes as the attach handshake describes them. */

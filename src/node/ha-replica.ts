@@ -89,7 +89,7 @@ export class HaReplica {
     const engine = db.engine
     const clock = options.clock ?? realClock()
     const config = replicaConfig({
-      dbName: engine.dictionary.name,
+      dbName: db.name ?? engine.dictionary.name,
       classes: classInfos(engine.dictionary),
       forceSync: options.forceSync,
       filter: options.filter,
@@ -198,9 +198,12 @@ export class HaReplica {
   }
 
   #onStepped(): void {
-    const status = this.#core.status()
-    if (status.mode !== null) this.#settle.attached(null)
-    if (status.state === 'streaming') this.#settle.synced(null)
+    // Past the handshake means accepted; a session that stops in the handshake never was.
+    const state = this.#core.state
+    if (state === 'loading' || state === 'catching-up' || state === 'streaming') {
+      this.#settle.attached(null)
+    }
+    if (state === 'streaming') this.#settle.synced(null)
   }
 
   #onStopped(reason: StopReason, code: ErrorCode | null): void {
