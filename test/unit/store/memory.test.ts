@@ -15,6 +15,7 @@ import {
   classDef,
   dictionary,
   field,
+  hash,
   tree,
   types,
 } from '../txn/dictionary-fixtures.js'
@@ -28,7 +29,12 @@ const indexedDictionary = dictionary([
       field('title', types.string),
       field('tags', types.vector(types.string)),
     ],
-    [tree('byId', ['id'], true), tree('byTitle', ['title']), { kind: 'list', name: 'all' }],
+    [
+      tree('byId', ['id'], true),
+      tree('byTitle', ['title']),
+      { kind: 'list', name: 'all' },
+      hash('hashId', ['id'], true),
+    ],
   ),
 ])
 
@@ -38,6 +44,7 @@ function snapshot(engine: Engine): unknown {
     byIdReverse: [...tx.range('Doc', 'byId', { reverse: true })],
     byTitle: [...tx.cursor('Doc', 'byTitle')],
     all: [...tx.cursor('Doc', 'all')],
+    hashed: [...tx.cursor('Doc', 'hashId')].map((doc) => doc.id).sort(),
     count: tx.count('Doc'),
     hash: engine.contentHash(),
     used: engine.memory.usedBytes,
