@@ -63,6 +63,20 @@ describe('sync mode (DESIGN Replication: sync, window, quorum, read-only replica
     await sameContent(master, replica)
   })
 
+  it('one master on tcp, udp and pipe at once feeds a replica on each channel', async () => {
+    const socket = tempSocketPath('multi')
+    const listen = [TCP, ':udp:127.0.0.1:0', `:pipe:${socket}`]
+    const { node: master } = await startMaster({ listen })
+    const ready = master.events.find((e) => e.event === 'ready')
+    const addresses = ready?.addresses as string[]
+    expect(addresses.map((a) => a.split(':')[1])).toEqual(['tcp', 'udp', 'pipe'])
+    await master.request('insert', { from: 0, count: 2000 })
+    const replicas = addresses.map((address) => startReplica(address))
+    for (const replica of replicas) await synced(replica)
+    expect(await master.request('write', { from: 5000, count: 50 })).toMatchObject({ status: 'ok' })
+    for (const replica of replicas) await sameContent(master, replica)
+  })
+
   it('window N: commits wait for the window; commitWindow acknowledges the rest', async () => {
     const { node: master, address } = await startMaster({ listen: TCP, windowSize: 5 })
     const replica = startReplica(address)
@@ -122,6 +136,16 @@ describe('async mode (DESIGN Replication: async ring, sender worker, forceSync)'
     await sameContent(master, syncReplica)
     const modes = (await master.request('status')).replicas.map((r: { mode: string }) => r.mode)
     expect(modes.sort()).toEqual(['async', 'sync'])
+  })
+
+  it('udp: an async replica loads and streams over reliable udp', async () => {
+    const listen = ':udp:127.0.0.1:0'
+    const { node: master, address } = await startMaster({ listen, mode: 'async' })
+    await master.request('insert', { from: 0, count: 3000 })
+    const replica = startReplica(address)
+    await synced(replica)
+    await master.request('writeMany', { from: 10_000, count: 300 })
+    await sameContent(master, replica)
   })
 
   it('pipe: an async replica streams over a Unix socket', async () => {
