@@ -105,6 +105,8 @@ export const nodeLogDevice: LogDevice = {
     fs.unlinkSync(file)
   },
   syncDirSync(dir) {
+    // Windows cannot open a directory to fsync it; NTFS journals directory entries itself.
+    if (process.platform === 'win32') return
     const fd = fs.openSync(dir, 'r')
     try {
       fs.fsyncSync(fd)
