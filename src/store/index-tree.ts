@@ -359,7 +359,11 @@ export class TreeIndex implements OrderedIndex {
         if (pos === 0) this.#fixSeparators(level, node)
         return
       }
-      const right = splitNode(node, this.#numeric)
+      // An append past the last entry (ascending keys: autoid, time) keeps the left node 3/4
+      // full, so sequential inserts do not leave every node half empty; the right one still
+      // gets at least the minimum fill.
+      const keep = pos === TREE_FANOUT ? TREE_FANOUT - TREE_MIN_FILL : TREE_FANOUT >>> 1
+      const right = splitNode(node, this.#numeric, keep)
       if (pos <= node.count) {
         insertEntry(node, pos, rid, num, child)
         if (pos === 0) this.#fixSeparators(level, node)

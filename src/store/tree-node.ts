@@ -118,11 +118,14 @@ function clearChildren(node: TreeNode, from: number, to: number): void {
   if (!node.leaf) node.children.fill(NIL_NODE, from, to)
 }
 
-/** Moves the upper half of a full node into a new right sibling and returns the sibling. */
-export function splitNode(node: TreeNode, numeric: boolean): TreeNode {
+/**
+ * Moves the entries from `keep` on of a full node into a new right sibling and returns the
+ * sibling.
+ */
+export function splitNode(node: TreeNode, numeric: boolean, keep: number): TreeNode {
   assert(node.count === TREE_FANOUT, 'only a full tree node is split')
+  assert(keep > 0 && keep < TREE_FANOUT, 'tree split must leave entries on both sides')
   const right = newTreeNode(node.leaf, numeric)
-  const keep = TREE_FANOUT >>> 1
   const moved = TREE_FANOUT - keep
   copyEntries(node, keep, right, 0, moved)
   clearChildren(node, keep, TREE_FANOUT)

@@ -152,6 +152,23 @@ describe('TreeIndex memory', () => {
     expect(firstPeak).toBeLessThan((100_000 / 32) * 4096)
   })
 
+  it('fills nodes when keys arrive in ascending order', () => {
+    const keys = new NumericKeyReader()
+    const tree = new TreeIndex(keys, true, new TestBudget())
+    for (let rid = 0; rid < 100_000; rid++) {
+      keys.records[rid] = [rid]
+      tree.insert(rid)
+    }
+    tree.checkInvariants()
+    // Leaves hold 96 entries (3/4 full) instead of 64; internal nodes add about 1%.
+    const leafBytes = 192 + 128 * 12
+    expect(tree.bytesCharged).toBeLessThan((100_000 / 96) * leafBytes * 1.05)
+    expect(tree.bytesCharged).toBeGreaterThan((100_000 / 96) * leafBytes)
+    expect(walkForward(tree.seekFirst([99_990], true))).toEqual(
+      Array.from({ length: 10 }, (_, i) => 99_990 + i),
+    )
+  })
+
   it('stays flat under steady random insert/delete churn', () => {
     const keys = new NumericKeyReader()
     const budget = new TestBudget()
