@@ -206,6 +206,8 @@ export class ObjectStore implements HeapAccess {
    * Returns its rid. Atomic: on a throw nothing changed.
    */
   insert(store: ClassStore, oid: number, values: readonly unknown[]): number {
+    assert(oid > 0 && Number.isSafeInteger(oid), 'insert: oids are positive safe integers')
+    assert(values.length === store.layout.fields.length, 'insert: one value per field')
     const mark = this.#undoLength
     try {
       const rid = this.#newSlot(store)
@@ -241,6 +243,8 @@ export class ObjectStore implements HeapAccess {
     fieldIndexes: readonly number[],
     values: readonly unknown[],
   ): void {
+    assert(fieldIndexes.length === values.length, 'update: one value per changed field')
+    assert(store.slots.oidAt(rid) > 0, 'update of a free slot')
     const mark = this.#undoLength
     try {
       const affected = this.#affectedIndexes(store, fieldIndexes)
@@ -464,6 +468,40 @@ export class ObjectStore implements HeapAccess {
       values[i] = store.layout.readField(page, base, fields[i] as FieldSlot, this)
     }
     return values
+  }
+
+  /**
+   * Checks the invariants that tie slots, the oid map and the indexes together (for tests; it
+   * reads every slot). Call it between transactions.
+   */
+  checkInvariants(): void {
+    assert(this.#undoLength === 0, 'invariants checked inside a transaction')
+    let mapped = 0
+    for (const store of this.classList) {
+      const slots = store.slots
+      let live = 0
+      for (let rid = 0; rid < slots.highWater; rid++) {
+        const oid = slots.oidAt(rid)
+        if (oid === 0) continue
+        live++
+        assert(oid < this.nextOid, 'an oid is not below the oid counter')
+        const cell = this.oidMap.cellOf(oid)
+        assert(cell >= 0, 'a live object is not in the oid map')
+        assert(this.oidMap.ridAt(cell) === rid, 'an oid maps to another slot')
+        assert(this.oidMap.classIdAt(cell) === store.id, 'an oid maps to another class')
+      }
+      assert(live === slots.liveCount, `${store.def.name}: the live count is wrong`)
+      for (const rid of slots.freeRids) {
+        assert(rid < slots.highWater && slots.oidAt(rid) === 0, 'a free rid holds an object')
+      }
+      assert(new Set(slots.freeRids).size === slots.freeRids.length, 'a rid is free twice')
+      assert(live + slots.freeRids.length === slots.highWater, `${store.def.name}: lost slots`)
+      for (const index of store.maintained) {
+        assert(index.index.size === live, `${store.def.name}.${index.def.name}: size != objects`)
+      }
+      mapped += live
+    }
+    assert(mapped === this.oidMap.size, `oid map holds ${this.oidMap.size} oids for ${mapped}`)
   }
 
   /** Removes every object and frees all memory; the oid counter stays. Not undoable. */

@@ -408,6 +408,12 @@ export class Engine {
     )
   }
 
+  /** @internal Checks the store's invariants (slots, oid map, index sizes); for tests. */
+  checkInvariants(): void {
+    this.#checkIdle('checkInvariants')
+    this.#store.checkInvariants()
+  }
+
   /** Ends the engine; further use throws TDB_CLOSED. */
   close(): void {
     this.#closed = true

@@ -374,6 +374,7 @@ function runTransactions(transactions: Txn[], probes: number[]): void {
       expect(engine.contentHash()).toBe(hashBefore)
       expect(engine.memory.usedBytes).toBe(usedBefore)
     }
+    engine.checkInvariants()
     checkIndexes(engine, model, probes)
   }
 }

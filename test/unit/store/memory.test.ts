@@ -79,6 +79,7 @@ describe('out of memory (DESIGN.md: Store and transactions)', () => {
         failure = error
         next = nextBefore
         expect(snapshot(engine)).toEqual(before)
+        engine.checkInvariants()
       }
     }
     expect(failure).toMatchObject({ code: 'TDB_OUT_OF_MEMORY' })

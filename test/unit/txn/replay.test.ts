@@ -107,6 +107,8 @@ describe('change-set replay (DESIGN.md: Store and transactions)', () => {
       for (const bytes of changeSets) target.applyChangeSet(bytes)
       expect(target.contentHash()).toBe(source.contentHash())
       expect(target.getSequencer()).toBe(source.getSequencer())
+      source.checkInvariants()
+      target.checkInvariants()
       expect(replicated).toHaveLength(changeSets.length)
       expect(target.read((tx) => [...tx.cursor('Account', 'byOwner')])).toEqual(
         source.read((tx) => [...tx.cursor('Account', 'byOwner')]),
