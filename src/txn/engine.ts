@@ -171,7 +171,7 @@ export class Engine {
   /** Runs `fn` as a read transaction. */
   read<T>(fn: (tx: ReadTransaction) => T): T {
     this.#checkOpen()
-    const tx = new ReadTx(this.#store)
+    const tx = new ReadTx(this.#store, this.#writing)
     this.#reading++
     try {
       const value = fn(tx)

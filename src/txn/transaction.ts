@@ -4,7 +4,8 @@
  * and index refs resolve by number straight into arrays, by name through a Map.
  */
 import { StoreError, TandemError } from '../errors.js'
-import type { SearchKey } from '../store/index-contract.js'
+import type { IndexPosition, OrderedIndex, SearchKey } from '../store/index-contract.js'
+import type { RecordKeyReader } from '../store/key-reader.js'
 import type { ClassStore, ObjectStore } from '../store/object-store.js'
 import { unknownField } from '../store/record-layout.js'
 import type { StoreIndex } from '../store/store-index.js'
@@ -68,9 +69,12 @@ export class ReadTx implements ReadTransaction, TxnLife {
   /** @internal False once the transaction function returned (shared with its cursors). */
   active = true
   protected readonly store: ObjectStore
+  /** True while a write runs: indexes may change while a range is open. */
+  protected readonly mutable: boolean
 
-  constructor(store: ObjectStore) {
+  constructor(store: ObjectStore, mutable: boolean) {
     this.store = store
+    this.mutable = mutable
   }
 
   /** The life its cursors watch: the transaction itself. */
@@ -197,16 +201,24 @@ export class ReadTx implements ReadTransaction, TxnLife {
       const message = `range: limit must be a number >= 0, got ${shown}`
       throw new TandemError('TDB_INVALID_ARGUMENT', message)
     }
-    const cursor = new TreeCursor(this.life, this.store, owner, found.index, found.keys)
-    return walkRange(cursor, found.keys, {
+    const bounds: RangeBounds = {
       low: bound(options.ge ?? options.gt),
       lowInclusive: options.ge !== undefined,
       high: bound(options.le ?? options.lt),
       highInclusive: options.le !== undefined,
       reverse: options.reverse === true,
       limit,
-    }) as IterableIterator<T>
+    }
+    // Nothing changes the index under a read transaction: walk its positions directly. A write
+    // transaction may change it between steps, so it walks with a cursor that re-seeks.
+    if (!this.mutable) {
+      const walk = walkPositions(this.life, this.store, owner, found.index, found.keys, bounds)
+      return walk as IterableIterator<T>
+    }
+    const cursor = new TreeCursor(this.life, this.store, owner, found.index, found.keys)
+    return walkRange(cursor, found.keys, bounds) as IterableIterator<T>
   }
+
 
   count(cls: ClassRef): number {
     checkActive(this.life)
@@ -250,6 +262,40 @@ function* walkRange(
   }
 }
 
+/** The start of a range walk and the bound it stops at. */
+function rangeStart(index: OrderedIndex, bounds: RangeBounds): IndexPosition {
+  const { low, high } = bounds
+  if (bounds.reverse) {
+    return high === null ? index.last() : index.seekLast(high, bounds.highInclusive)
+  }
+  return low === null ? index.first() : index.seekFirst(low, bounds.lowInclusive)
+}
+
+function* walkPositions(
+  life: TxnLife,
+  store: ObjectStore,
+  owner: ClassStore,
+  index: OrderedIndex,
+  keys: RecordKeyReader,
+  bounds: RangeBounds,
+): IterableIterator<ObjectValues> {
+  const reverse = bounds.reverse
+  const stop = reverse ? bounds.low : bounds.high
+  const stopInclusive = reverse ? bounds.lowInclusive : bounds.highInclusive
+  const position = rangeStart(index, bounds)
+  for (let count = 0; position.valid && count < bounds.limit; count++) {
+    checkActive(life)
+    const rid = position.rid
+    if (stop !== null) {
+      const order = keys.compareKeyToRecord(stop, rid) * (reverse ? -1 : 1)
+      if (order < 0 || (order === 0 && !stopInclusive)) return
+    }
+    yield store.readObject(owner, rid)
+    if (reverse) position.prev()
+    else position.next()
+  }
+}
+
 /** The change log of a write transaction: its ops, in order. */
 export interface ChangeLog {
   ops: ChangeOp[]
@@ -262,9 +308,10 @@ export class WriteTx extends ReadTx implements WriteTransaction {
   readonly #changes: ChangeLog
 
   constructor(store: ObjectStore, changes: ChangeLog) {
-    super(store)
+    super(store, true)
     this.#changes = changes
   }
+
 
   insert(cls: ClassRef, values: ObjectValues): Oid {
     checkActive(this.life)

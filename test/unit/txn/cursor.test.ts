@@ -199,3 +199,21 @@ describe('list and autoid indexes', () => {
     )
   })
 })
+
+describe('ranges while writing', () => {
+  it('walk safely when a read inside a write deletes what it walks', () => {
+    const engine = filled()
+    const seen = engine.write((tx) =>
+      engine.read((reader) => {
+        const ranks: number[] = []
+        for (const value of reader.range('P', 'byRank', { ge: 2 })) {
+          ranks.push(value.rank as number)
+          tx.delete('P', tx.findOid('P', 'byGroupRank', [value.group, value.rank])!)
+        }
+        return ranks
+      }),
+    ).value
+    expect(seen).toEqual([2, 2, 2, 3, 3, 3])
+    expect(engine.read((tx) => tx.count('P'))).toBe(3)
+  })
+})
