@@ -29,8 +29,9 @@ import type { AsyncRecord } from './async-records.js'
 import { AsyncRing } from './async-ring.js'
 import type { FromWorker, SenderWorkerData, ToWorker } from './async-sender-protocol.js'
 
-/** Records handled before the loop yields to the event loop (sockets, control messages). */
+/** Records, and bytes, handled before the loop yields to the event loop (sockets, control). */
 const RECORDS_PER_TURN = 512
+const BYTES_PER_TURN = 1024 * 1024
 
 interface StreamState {
   readonly fromSeq: bigint
@@ -188,11 +189,15 @@ function joined(pieces: readonly Uint8Array[]): Uint8Array {
 async function drainRing(): Promise<void> {
   for (;;) {
     let handled = 0
+    let bytes = 0
+    let full = false
     for (let record = ring.read(); record !== undefined; record = ring.read()) {
       onRecord(decodeAsyncRecord(record))
-      if (++handled === RECORDS_PER_TURN) break
+      bytes += record.byteLength
+      full = ++handled === RECORDS_PER_TURN || bytes >= BYTES_PER_TURN
+      if (full) break
     }
-    if (handled === RECORDS_PER_TURN) {
+    if (full) {
       await new Promise((resolve) => setImmediate(resolve))
       continue
     }

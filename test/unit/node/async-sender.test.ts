@@ -10,6 +10,7 @@
  * TDB_BUFFER_FULL until it drains, and that stop closes everything.
  */
 import { describe, it, expect } from 'vitest'
+import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Connection } from '../../../src/channels/channel.js'
@@ -80,6 +81,14 @@ async function harness(asyncBufferBytes: number, overflowMaxBytes = 1 << 20): Pr
   return { sender, client, conn, received, waitFor }
 }
 
+async function waitUntil(done: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
 function changeSeqs(messages: readonly Message[]): number[] {
   return messages.filter(Change.is).map((m) => Number(m.seq))
 }
@@ -145,6 +154,46 @@ describe('AsyncSender (DESIGN Replication: async mode, sender worker)', () => {
     expect(() => h.sender.checkWrite()).not.toThrow()
     h.client.close()
     await h.sender.stop()
+  })
+
+  it('cuts off a replica that does not read (TDB_BUFFER_FULL), keeping the others', async () => {
+    const closed: { conn: number; code: string | null }[] = []
+    const connected: number[] = []
+    const sender = await AsyncSender.start(
+      [':tcp:127.0.0.1:0'],
+      {
+        asyncBufferBytes: 1 << 20,
+        overflowMaxBytes: 64 << 20,
+        maxPendingBytes: 4 << 20,
+        channelOptions: {},
+      },
+      {
+        connected: (conn) => connected.push(conn),
+        frame: () => undefined,
+        disconnected: (conn, code) => closed.push({ conn, code }),
+      },
+    )
+    const port = Number((sender.addresses[0] as string).split(':').at(-1))
+    // A peer that never reads: its kernel buffers fill, then the worker's queue.
+    const stalled = net.connect(port, '127.0.0.1')
+    stalled.pause()
+    await new Promise((resolve) => stalled.once('connect', resolve))
+    const healthy = await connect(sender.addresses[0] as string)
+    let healthyChanges = 0
+    healthy.onFrame(() => healthyChanges++)
+    await waitUntil(() => connected.length === 2, 'both peers connected')
+    for (const conn of connected) sender.streamFrom({ conn, fromSeq: 0n, skipClassIds: [] })
+    let seq = 0
+    while (closed.length === 0 && seq < 20_000) {
+      for (let i = 0; i < 50; i++) sender.committed(commit(++seq, [1], 20_000))
+      await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+    expect(closed).toEqual([{ conn: connected[0], code: 'TDB_BUFFER_FULL' }])
+    await waitUntil(() => healthyChanges === seq, 'every change set at the healthy peer')
+    expect(healthyChanges).toBe(seq)
+    stalled.destroy()
+    healthy.close()
+    await sender.stop()
   })
 
   it('stop closes the replica connections and the listener', async () => {
