@@ -107,6 +107,22 @@ describe('sync mode (DESIGN Replication: sync, window, quorum, read-only replica
     })
   })
 
+  it('a commit whose sync replica dies before acking resolves replica-detached', async () => {
+    const { node: master, address } = await startMaster({ listen: TCP, quorum: 1 })
+    const replica = startReplica(address)
+    await synced(replica)
+    replica.kill('SIGSTOP')
+    await master.request('pending', { from: 0, count: 2 })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect((await master.request('outcomes')).settled).toEqual([])
+    replica.kill('SIGKILL')
+    await until(async () => (await master.request('outcomes')).settled.length === 2)
+    const { settled } = await master.request('outcomes')
+    expect(settled).toEqual(['replica-detached', 'replica-detached'])
+    // The commits applied on the master all the same.
+    expect((await master.request('count', { cls: 'Item' })).count).toBe(2)
+  })
+
   it('a replica with a different dictionary is refused (HANDSHAKE_FAILED)', async () => {
     const { address } = await startMaster({ listen: TCP })
     const replica = startReplica(address, {}, { schema: OTHER_SCHEMA })
