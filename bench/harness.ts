@@ -154,6 +154,11 @@ export class LatencyRecorder {
   }
 }
 
+/** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes. */
+export function wallNowMs(): number {
+  return performance.timeOrigin + performance.now()
+}
+
 /** The `fraction` percentile (0..1) of sorted samples, nearest rank. */
 export function percentile(sorted: Float64Array, fraction: number): number {
   assert(sorted.length > 0, 'percentile of no samples')

@@ -293,14 +293,16 @@ export const replicationSuite: BenchSuite<ReplicationParams> = {
       'replies; p50/p99 are per SET (batch time / 1,000).',
     'Every run ends by waiting for the replica (Redis: WAIT 1 5000) and checking the values ' +
       'it holds against the values the commits wrote.',
-    'tandemdb: master and replica in this one process (Database + HaMaster, Database + ' +
-      'HaReplica), linked over :tcp:127.0.0.1, :udp:127.0.0.1 or :pipe: (a Unix socket); ' +
-      'a commit is value = i on one of 1,000 records; p50/p99: write() to durable resolved.',
+    'tandemdb: the master (Database + HaMaster) in the benchmark process, the replica ' +
+      '(Database + HaReplica) in a child process of its own, linked over :tcp:127.0.0.1, ' +
+      ':udp:127.0.0.1 or :pipe: (a Unix socket); a commit is value = i on one of 1,000 ' +
+      'records; p50/p99: write() to durable resolved.',
     'tandemdb sync, window 1: one async loop awaiting each durable; 64 committers: 64 such ' +
       'loops; window 100 and async: bursts of 1,000 writes, then await their durables ' +
       '(the event loop turns once between bursts).',
     'replica lag: from write() returning on the master to the replica\'s commit hook ' +
-      'hearing the same seq (same process, same clock).',
+      'hearing the same seq, on the wall clock of each process (performance.timeOrigin + ' +
+      'now()), lined up by the IPC round trip that disagreed least (of 20).',
   ],
 }
 
