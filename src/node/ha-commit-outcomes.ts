@@ -6,6 +6,8 @@
  * outcomes arrive in sequencer order, every commit up to `#decidedSeq` is decided, and only
  * the exceptions (`replica-detached`) are kept, as ranges of sequencers, the newest
  * `DETACHED_RANGES_MAX` of them (a detach turns a run of consecutive commits into one range).
+ * A commit older than the forgotten ranges is answered `replica-detached`: its outcome is no
+ * longer known, and claiming `ok` could promise a replica copy that does not exist.
  */
 import type { CommitStatus } from '../txn/commit-hook.js'
 import type { CommitOutcome } from '../ha/ready.js'
@@ -23,11 +25,15 @@ export class CommitOutcomes {
   #decidedSeq: bigint
   /** Inclusive ranges of replica-detached sequencers, oldest first. */
   readonly #detached: [bigint, bigint][] = []
+  /** Outcomes up to this sequencer were forgotten (-1n: none). */
+  #forgottenSeq = -1n
+  readonly #startSeq: bigint
   readonly #waiters = new Map<bigint, Waiter[]>()
 
   /** `startSeq`: commits up to it happened before replication started; they count as ok. */
   constructor(startSeq: bigint) {
     this.#decidedSeq = startSeq
+    this.#startSeq = startSeq
   }
 
   /** Records the core's outcome of one commit and settles whoever waits for it. */
@@ -68,6 +74,8 @@ export class CommitOutcomes {
   }
 
   #statusOf(seq: bigint): CommitStatus {
+    if (seq <= this.#startSeq) return 'ok'
+    if (seq <= this.#forgottenSeq) return 'replica-detached'
     for (let i = this.#detached.length - 1; i >= 0; i--) {
       const range = this.#detached[i]
       assert(range !== undefined, 'detached ranges are dense')
@@ -84,6 +92,10 @@ export class CommitOutcomes {
       return
     }
     this.#detached.push([seq, seq])
-    if (this.#detached.length > DETACHED_RANGES_MAX) this.#detached.shift()
+    if (this.#detached.length > DETACHED_RANGES_MAX) {
+      const forgotten = this.#detached.shift()
+      assert(forgotten !== undefined, 'a range was there to forget')
+      this.#forgottenSeq = forgotten[1]
+    }
   }
 }
