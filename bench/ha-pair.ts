@@ -198,8 +198,10 @@ export async function openHaPair(
       return reply.sum
     },
     async close() {
-      await replica.stop()
+      // The master detaches the replica while it still runs (a replica that just exited
+      // would leave a udp master waiting out its detach timeout).
       await closeMaster()
+      await replica.stop()
     },
   }
 }
