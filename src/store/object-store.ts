@@ -191,11 +191,6 @@ export class ObjectStore implements HeapAccess {
     this.#undoLength = at + UNDO_STRIDE
   }
 
-  /** The current undo position; `rollbackTo` returns to it. */
-  mark(): number {
-    return this.#undoLength
-  }
-
   /** True when something changed since the last commit. */
   get dirty(): boolean {
     return this.#undoLength > 0
