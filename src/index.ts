@@ -82,4 +82,10 @@ export type {
 
 // Channels.
 export { registerChannel, registeredChannels, unregisterChannel } from './channels/registry.js'
-export type { Channel, ChannelOptions, ChannelRole, Connection, Listener } from './channels/channel.js'
+export type {
+  Channel,
+  ChannelOptions,
+  ChannelRole,
+  Connection,
+  Listener,
+} from './channels/channel.js'

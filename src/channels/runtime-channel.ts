@@ -5,7 +5,8 @@
  * ways, a throwing handler closes its connection instead of crashing the process, connect
  * honours its timeout, and the byte counters are kept here, once, for every channel.
  */
-import { AssertionError, ChannelError, ProtocolError, TandemError, type ErrorCode } from '../errors.js'
+import { AssertionError, ChannelError, ProtocolError, TandemError } from '../errors.js'
+import type { ErrorCode } from '../errors.js'
 import { assert } from '../util/assert.js'
 import type { Channel, ChannelOptions, ChannelRole, Connection, Listener } from './channel.js'
 import { EARLY_FRAMES_MAX_BYTES } from './limits.js'
