@@ -99,11 +99,7 @@ export class ObjectStore implements HeapAccess {
     this.dictionary = options.dictionary
     this.device = new MemoryDevice(options.memorySize)
     this.heap = new Heap(this.device)
-    const oidOfSlot = (classId: number, rid: number): number => {
-      const slots = (this.classes[classId] as ClassStore).slots
-      return slots.page(rid).f64[slots.offset(rid) >>> 3] as number
-    }
-    this.oidMap = new OidMap(this.device.budget, oidOfSlot, (visit) => this.#eachLiveSlot(visit))
+    this.oidMap = new OidMap(this.device.budget)
     this.#indexFactory = options.indexFactory
     const types = new TypeCompiler(options.dictionary)
     for (const def of options.dictionary.classes) {
@@ -135,25 +131,6 @@ export class ObjectStore implements HeapAccess {
     }
     const index = this.#indexFactory.hash(keys, def.unique, budget, def.initialSize)
     return { kind: 'hash', def, position, keys, index }
-  }
-
-  /** Visits every slot that holds an object, class by class, chunk by chunk. */
-  #eachLiveSlot(visit: (classId: number, rid: number, oid: number) => void): void {
-    for (const store of this.classList) {
-      const slots = store.slots
-      const perChunk = 1 << slots.chunkShift
-      for (let chunk = 0; chunk < slots.chunkPages.length; chunk++) {
-        const f64 = (slots.chunkPages[chunk] as Page).f64
-        const first = chunk * perChunk
-        const end = Math.min(first + perChunk, slots.highWater)
-        let at = (slots.chunkOffsets[chunk] as number) >>> 3
-        const stride = slots.slotBytes >>> 3
-        for (let rid = first; rid < end; rid++, at += stride) {
-          const oid = f64[at] as number
-          if (oid !== 0) visit(store.id, rid, oid)
-        }
-      }
-    }
   }
 
   /** The class with this name, or undefined. */
@@ -480,10 +457,8 @@ export class ObjectStore implements HeapAccess {
         if (oid === 0) continue
         live++
         assert(oid < this.nextOid, 'an oid is not below the oid counter')
-        const cell = this.oidMap.cellOf(oid)
-        assert(cell >= 0, 'a live object is not in the oid map')
-        assert(this.oidMap.ridAt(cell) === rid, 'an oid maps to another slot')
-        assert(this.oidMap.classIdAt(cell) === store.id, 'an oid maps to another class')
+        assert(this.oidMap.classIdOf(oid) === store.id, 'an oid maps to another class')
+        assert(this.oidMap.ridOf(oid) === rid, 'an oid maps to another slot')
       }
       assert(live === slots.liveCount, `${store.def.name}: the live count is wrong`)
       for (const rid of slots.freeRids) {

@@ -1,195 +1,134 @@
 /**
- * The database-wide oid map: oid -> (class id, rid). Open addressing with linear probing over
- * two typed arrays (6 bytes a cell) and deletion by backward shift (no tombstones). The map
- * holds no oids: a cell's oid is read from the slot it points to (every slot starts with its
- * oid), which keeps a million objects at a few megabytes and no JS objects. Its memory is
- * charged to the budget.
+ * The database-wide oid map: oid -> (class id, rid). Oids come from a counter, so the map is
+ * a paged direct table: the oid's high part picks a page of OID_PAGE_ENTRIES cells (from a
+ * Map, with the last page cached), the low part a cell in two typed arrays (6 bytes a cell).
+ * Dense oids cost about 6 bytes each and neighbouring oids share cache lines; a page is
+ * dropped when its last oid goes, so memory stays flat as the counter moves on under churn.
+ * Pages are charged to the budget, and dropping and re-making them undoes exactly.
  */
 import { AssertionError } from '../errors.js'
 import { assert } from '../util/assert.js'
 import type { MemoryBudget } from './index-contract.js'
 
-const CELL_BYTES = 4 + 2
-const MIN_CAPACITY = 64
-/** Grows when more than this fraction of the cells hold entries. */
-const MAX_LOAD = 0.75
+/** Cells per page: a power of two. */
+const OID_PAGE_ENTRIES = 256
+const OID_PAGE_SHIFT = 8
+/** What a page holds from the budget: its cells and an estimate of its objects. */
+const OID_PAGE_BYTES = OID_PAGE_ENTRIES * (4 + 2) + 160
+
+assert(OID_PAGE_ENTRIES === 2 ** OID_PAGE_SHIFT, 'OID_PAGE_SHIFT must match OID_PAGE_ENTRIES')
 
 /** The largest class id a cell holds. */
 export const MAX_CLASS_ID = 0xffff
 
-/** Reads the oid stored in slot `rid` of class `classId`. */
-export type OidOfSlot = (classId: number, rid: number) => number
-
-/** Calls `visit` for every slot that holds an object (oid != 0), in memory order. */
-export type EachLiveSlot = (visit: (classId: number, rid: number, oid: number) => void) => void
+class OidPage {
+  readonly rids = new Int32Array(OID_PAGE_ENTRIES)
+  /** 0 marks an empty cell (class ids start at 1). */
+  readonly classIds = new Uint16Array(OID_PAGE_ENTRIES)
+  count = 0
+}
 
 export class OidMap {
   readonly #budget: MemoryBudget
-  readonly #oidOf: OidOfSlot
-  readonly #eachLiveSlot: EachLiveSlot
-  #rids: Int32Array
-  /** 0 marks an empty cell (class ids start at 1). */
-  #classIds: Uint16Array
-  #mask: number
-  /** 32 - log2(capacity): the shift that keeps the top bits of a hash. */
-  #shift: number
+  readonly #pages = new Map<number, OidPage>()
+  #lastNumber = -1
+  #lastPage: OidPage | undefined = undefined
   #size = 0
-  /** The size before the last rebuild (to check a growth found exactly one new object). */
-  #sizeBeforeGrowth = 0
 
-  constructor(budget: MemoryBudget, oidOf: OidOfSlot, eachLiveSlot: EachLiveSlot) {
+  constructor(budget: MemoryBudget) {
     this.#budget = budget
-    this.#oidOf = oidOf
-    this.#eachLiveSlot = eachLiveSlot
-    budget.charge(MIN_CAPACITY * CELL_BYTES)
-    this.#rids = new Int32Array(MIN_CAPACITY)
-    this.#classIds = new Uint16Array(MIN_CAPACITY)
-    this.#mask = MIN_CAPACITY - 1
-    this.#shift = 32 - Math.log2(MIN_CAPACITY)
   }
 
   get size(): number {
     return this.#size
   }
 
-  get capacity(): number {
-    return this.#rids.length
+  /** The bytes the map holds from the budget. */
+  get bytesCharged(): number {
+    return this.#pages.size * OID_PAGE_BYTES
   }
 
-  // Fibonacci hashing scatters the dense oids of a counter, so that probe runs stay short: an
-  // identity hash would pack them into one long run, and every backward-shift delete would
-  // walk to its end.
-  #home(oid: number): number {
-    const low = oid >>> 0
-    const high = (oid / 4294967296) >>> 0
-    return Math.imul(low ^ Math.imul(high, 0x85ebca6b), 0x9e3779b1) >>> this.#shift
+  #page(oid: number): OidPage | undefined {
+    const number = Math.floor(oid / OID_PAGE_ENTRIES)
+    if (number === this.#lastNumber) return this.#lastPage
+    const page = this.#pages.get(number)
+    this.#lastNumber = number
+    this.#lastPage = page
+    return page
   }
 
-  /** The cell holding `oid`, or -1; read it with `ridAt` and `classIdAt`. */
-  cellOf(oid: number): number {
-    const classIds = this.#classIds
-    let cell = this.#home(oid)
-    for (;;) {
-      const classId = classIds[cell] as number
-      if (classId === 0) return -1
-      if (this.#oidOf(classId, this.#rids[cell] as number) === oid) return cell
-      cell = (cell + 1) & this.#mask
-    }
-  }
-
-  ridAt(cell: number): number {
-    return this.#rids[cell] as number
-  }
-
-  classIdAt(cell: number): number {
-    return this.#classIds[cell] as number
+  /** The rid of `oid` when it is an object of class `classId`, else -1. */
+  ridIn(oid: number, classId: number): number {
+    const page = this.#page(oid)
+    if (page === undefined) return -1
+    const cell = oid & (OID_PAGE_ENTRIES - 1)
+    return page.classIds[cell] === classId ? (page.rids[cell] as number) : -1
   }
 
   /** The rid of `oid`, or -1. */
   ridOf(oid: number): number {
-    const cell = this.cellOf(oid)
-    return cell < 0 ? -1 : (this.#rids[cell] as number)
+    const page = this.#page(oid)
+    if (page === undefined) return -1
+    const cell = oid & (OID_PAGE_ENTRIES - 1)
+    return page.classIds[cell] === 0 ? -1 : (page.rids[cell] as number)
   }
 
   /** The class id of `oid`, or 0 when absent. */
   classIdOf(oid: number): number {
-    const cell = this.cellOf(oid)
-    return cell < 0 ? 0 : (this.#classIds[cell] as number)
+    const page = this.#page(oid)
+    return page === undefined ? 0 : (page.classIds[oid & (OID_PAGE_ENTRIES - 1)] as number)
   }
 
   has(oid: number): boolean {
-    return this.cellOf(oid) >= 0
+    return this.classIdOf(oid) !== 0
   }
 
-  /**
-   * Adds an oid whose slot already holds it. The caller guarantees the oid is absent (the
-   * store assigns fresh oids and checks those it is given). May grow, charging the budget
-   * first (TDB_OUT_OF_MEMORY leaves the map unchanged).
-   */
+  /** Adds an absent oid (asserted). A new page is charged first (TDB_OUT_OF_MEMORY: no change). */
   insert(oid: number, classId: number, rid: number): void {
     if (!(classId > 0 && classId <= MAX_CLASS_ID)) {
       throw new AssertionError(`bad class id ${classId}`)
     }
-    assert(this.#oidOf(classId, rid) === oid, 'oid map insert: the slot does not hold the oid')
-    if (this.#size + 1 > this.capacity * MAX_LOAD) {
-      // The rebuild reads the slots, where the new object already stands: it is placed too.
-      this.resize(this.capacity * 2)
-      assert(this.#size === this.#sizeBeforeGrowth + 1, 'oid map growth lost or found objects')
-      return
+    let page = this.#page(oid)
+    if (page === undefined) {
+      this.#budget.charge(OID_PAGE_BYTES)
+      page = new OidPage()
+      const number = Math.floor(oid / OID_PAGE_ENTRIES)
+      this.#pages.set(number, page)
+      this.#lastNumber = number
+      this.#lastPage = page
     }
-    this.#place(oid, classId, rid)
+    const cell = oid & (OID_PAGE_ENTRIES - 1)
+    if (page.classIds[cell] !== 0) throw new AssertionError(`oid ${oid} is already mapped`)
+    page.classIds[cell] = classId
+    page.rids[cell] = rid
+    page.count++
     this.#size++
   }
 
-  /**
-   * Puts an entry in the first free cell of its probe run. Callers guarantee the oid is absent
-   * (the store checks before inserting); probing reads no slots, which keeps growth cheap.
-   */
-  #place(oid: number, classId: number, rid: number): void {
-    const classIds = this.#classIds
-    let cell = this.#home(oid)
-    while (classIds[cell] !== 0) cell = (cell + 1) & this.#mask
-    classIds[cell] = classId
-    this.#rids[cell] = rid
-  }
-
-  /** Removes an oid that is present (asserted); its slot must still hold it. */
+  /** Removes a present oid (asserted); an emptied page is dropped and released. */
   remove(oid: number): void {
-    let cell = this.cellOf(oid)
-    if (cell < 0) throw new AssertionError(`oid ${oid} is not mapped`)
-    const classIds = this.#classIds
-    const rids = this.#rids
-    const mask = this.#mask
-    // Backward-shift deletion: pull later entries of the probe run into the hole.
-    let next = (cell + 1) & mask
-    while (classIds[next] !== 0) {
-      const home = this.#home(this.#oidOf(classIds[next] as number, rids[next] as number))
-      const distanceFromHome = (next - home) & mask
-      const distanceToHole = (next - cell) & mask
-      if (distanceFromHome >= distanceToHole) {
-        classIds[cell] = classIds[next] as number
-        rids[cell] = rids[next] as number
-        cell = next
-      }
-      next = (next + 1) & mask
+    const page = this.#page(oid)
+    const cell = oid & (OID_PAGE_ENTRIES - 1)
+    if (page === undefined || page.classIds[cell] === 0) {
+      throw new AssertionError(`oid ${oid} is not mapped`)
     }
-    classIds[cell] = 0
+    page.classIds[cell] = 0
+    page.count--
     this.#size--
+    if (page.count === 0) {
+      this.#pages.delete(Math.floor(oid / OID_PAGE_ENTRIES))
+      this.#lastNumber = -1
+      this.#lastPage = undefined
+      this.#budget.release(OID_PAGE_BYTES)
+    }
   }
 
-  /**
-   * Rebuilds with `capacity` cells (a power of two that holds the entries) from the live
-   * slots, read in memory order: cheaper than chasing each cell's slot. Every live slot must be
-   * mapped (the store calls this only between operations, or while inserting the one object
-   * whose slot is filled but not yet mapped).
-   */
-  resize(capacity: number): void {
-    assert(capacity >= MIN_CAPACITY && (capacity & (capacity - 1)) === 0, 'bad oid map capacity')
-    assert(this.#size <= capacity * MAX_LOAD, 'oid map capacity too small for its entries')
-    const before = this.capacity
-    if (capacity > before) this.#budget.charge((capacity - before) * CELL_BYTES)
-    this.#sizeBeforeGrowth = this.#size
-    this.#rids = new Int32Array(capacity)
-    this.#classIds = new Uint16Array(capacity)
-    this.#mask = capacity - 1
-    this.#shift = 32 - Math.log2(capacity)
-    let size = 0
-    this.#eachLiveSlot((classId, rid, oid) => {
-      this.#place(oid, classId, rid)
-      size++
-    })
-    this.#size = size
-    if (capacity < before) this.#budget.release((before - capacity) * CELL_BYTES)
-  }
-
-  /** Empties the map, back to the smallest capacity. */
+  /** Empties the map and releases its pages. */
   clear(): void {
-    const before = this.capacity
-    this.#rids = new Int32Array(MIN_CAPACITY)
-    this.#classIds = new Uint16Array(MIN_CAPACITY)
-    this.#mask = MIN_CAPACITY - 1
-    this.#shift = 32 - Math.log2(MIN_CAPACITY)
+    this.#budget.release(this.bytesCharged)
+    this.#pages.clear()
+    this.#lastNumber = -1
+    this.#lastPage = undefined
     this.#size = 0
-    this.#budget.release((before - MIN_CAPACITY) * CELL_BYTES)
   }
 }

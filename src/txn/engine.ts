@@ -78,8 +78,6 @@ export class Engine {
   #reading = 0
   #closed = false
   #changes: ChangeLog = { ops: [], hasLocal: false, recording: false }
-  /** The oid map capacity when the current write began (restored on rollback). */
-  #oidCapacityAtBegin = 0
 
   constructor(options: EngineOptions) {
     const policy = options.defaultPolicy ?? 'no-sync'
@@ -135,13 +133,10 @@ export class Engine {
     assert(this.#changes.ops.length === 0, 'a write began over uncommitted ops')
     this.#writing = true
     this.#changes.recording = this.#hooks.length > 0
-    this.#oidCapacityAtBegin = this.#store.oidMap.capacity
   }
 
   #rollback(): void {
     this.#store.rollbackTo(0)
-    const oidMap = this.#store.oidMap
-    if (oidMap.capacity > this.#oidCapacityAtBegin) oidMap.resize(this.#oidCapacityAtBegin)
     this.#changes.ops = []
     this.#changes.hasLocal = false
   }
@@ -269,6 +264,7 @@ export class Engine {
   #applyOp(owner: ClassStore, op: ChangeOp): void {
     const store = this.#store
     const oid = op[2]
+    if (oid <= 0) throw new ProtocolError('TDB_PROTOCOL', `change set names oid ${oid}`)
     if (op[0] === 1) {
       if (store.oidMap.has(oid)) {
         throw new ProtocolError('TDB_PROTOCOL', `change set inserts oid ${oid}, which exists`)
@@ -276,8 +272,8 @@ export class Engine {
       store.insert(owner, oid, this.#opValues(owner, op[4]))
       return
     }
-    const rid = store.oidMap.ridOf(oid)
-    if (rid < 0 || store.oidMap.classIdOf(oid) !== owner.id) {
+    const rid = store.oidMap.ridIn(oid, owner.id)
+    if (rid < 0) {
       const name = owner.def.name
       const message = `change set changes ${name} oid ${oid}, which does not exist`
       throw new ProtocolError('TDB_PROTOCOL', message)

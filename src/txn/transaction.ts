@@ -58,11 +58,8 @@ function wrongIndex(owner: ClassStore, index: StoreIndex, what: string): TandemE
 
 /** The rid of a live object of `owner` with this oid, or -1. */
 function ridOfOid(store: ObjectStore, owner: ClassStore, oid: Oid): number {
-  if (typeof oid !== 'number') return -1
-  const oidMap = store.oidMap
-  const cell = oidMap.cellOf(oid)
-  if (cell < 0 || oidMap.classIdAt(cell) !== owner.id) return -1
-  return oidMap.ridAt(cell)
+  if (!Number.isSafeInteger(oid) || oid <= 0) return -1
+  return store.oidMap.ridIn(oid, owner.id)
 }
 
 export class ReadTx implements ReadTransaction, TxnLife {

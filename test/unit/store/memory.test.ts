@@ -157,36 +157,29 @@ describe('heap size classes', () => {
 })
 
 describe('oid map', () => {
-  it('maps, grows from the slots, removes with backward shift and clears', () => {
+  it('maps dense and sparse oids, drops emptied pages and releases their bytes', () => {
     const budget = new Budget(1 << 24)
-    // Fake record slots: (class, rid) -> oid, as record slots hold their oid.
-    const slots = new Map<string, { classId: number; rid: number; oid: number }>()
-    const map = new OidMap(
-      budget,
-      (classId, rid) => slots.get(`${classId}:${rid}`)?.oid ?? 0,
-      (visit) => {
-        for (const slot of slots.values()) visit(slot.classId, slot.rid, slot.oid)
-      },
-    )
-    const start = budget.usedBytes
-    const oids = Array.from({ length: 5000 }, (_, i) => i * 7 + 1)
-    oids.forEach((oid, i) => {
-      slots.set(`${1 + (i % 3)}:${i}`, { classId: 1 + (i % 3), rid: i, oid })
-      map.insert(oid, 1 + (i % 3), i)
-    })
-    expect(map.capacity).toBe(8192)
-    for (let i = 0; i < oids.length; i += 2) {
-      map.remove(oids[i] as number)
-      slots.delete(`${1 + (i % 3)}:${i}`)
-    }
+    const map = new OidMap(budget)
+    const oids = [
+      ...Array.from({ length: 5000 }, (_, i) => i + 1),
+      ...Array.from({ length: 50 }, (_, i) => 2 ** 40 + i * 100_003),
+    ]
+    oids.forEach((oid, i) => map.insert(oid, 1 + (i % 3), i))
+    expect(() => map.insert(oids[0] as number, 1, 0)).toThrow(/already mapped/)
+    const dense = budget.usedBytes
+    expect(dense / oids.length).toBeLessThan(40)
+    for (let i = 0; i < oids.length; i += 2) map.remove(oids[i] as number)
     oids.forEach((oid, i) => {
       expect(map.ridOf(oid)).toBe(i % 2 === 0 ? -1 : i)
       expect(map.classIdOf(oid)).toBe(i % 2 === 0 ? 0 : 1 + (i % 3))
+      expect(map.ridIn(oid, 1 + (i % 3))).toBe(i % 2 === 0 ? -1 : i)
+      expect(map.ridIn(oid, 4)).toBe(-1)
     })
-    expect(map.size).toBe(2500)
-    map.resize(4096)
-    expect([map.size, map.ridOf(oids[1] as number)]).toEqual([2500, 1])
+    expect(map.size).toBe(oids.length / 2)
+    for (let i = 1; i < oids.length; i += 2) map.remove(oids[i] as number)
+    expect([map.size, budget.usedBytes, map.bytesCharged]).toEqual([0, 0, 0])
+    map.insert(7, 1, 0)
     map.clear()
-    expect(budget.usedBytes).toBe(start)
+    expect(budget.usedBytes).toBe(0)
   })
 })
