@@ -418,28 +418,13 @@ export class ObjectStore implements HeapAccess {
   /** The object in slot `rid` as a plain object. */
   readObject(store: ClassStore, rid: number): Record<string, unknown> {
     const slots = store.slots
-    const page = slots.page(rid)
-    const base = slots.offset(rid)
-    const fields = store.layout.fields
-    const result: Record<string, unknown> = {}
-    for (let i = 0; i < fields.length; i++) {
-      const field = fields[i] as FieldSlot
-      result[field.name] = store.layout.readField(page, base, field, this)
-    }
-    return result
+    return store.layout.readObject(slots.page(rid), slots.offset(rid), this)
   }
 
   /** The values of the object in slot `rid`, in field order (change-set form). */
   readValues(store: ClassStore, rid: number): unknown[] {
     const slots = store.slots
-    const page = slots.page(rid)
-    const base = slots.offset(rid)
-    const fields = store.layout.fields
-    const values = new Array<unknown>(fields.length)
-    for (let i = 0; i < fields.length; i++) {
-      values[i] = store.layout.readField(page, base, fields[i] as FieldSlot, this)
-    }
-    return values
+    return store.layout.readValues(slots.page(rid), slots.offset(rid), this)
   }
 
   /**

@@ -11,6 +11,12 @@ import type { ClassDef, Dictionary, FieldDef, FieldType } from '../schema/dictio
 import { assert, unreachable } from '../util/assert.js'
 import type { Page } from './memory-device.js'
 import {
+  compileObjectReader,
+  compileValuesReader,
+  type ObjectReader,
+  type ValuesReader,
+} from './record-reader.js'
+import {
   arrayType,
   bigintType,
   booleanType,
@@ -49,6 +55,10 @@ export class Layout {
   readonly hasRefs: boolean
   /** The name used in error messages ('Class' or 'Struct'). */
   readonly owner: string
+  /** Reads a whole record at `base` as one object (fields in dictionary order). */
+  readonly readObject: ObjectReader
+  /** Reads the values of a record at `base` in dictionary order (change-set form). */
+  readonly readValues: ValuesReader
 
   constructor(owner: string, defs: readonly FieldDef[], headerBytes: number, types: ValueType[]) {
     assert(defs.length === types.length, 'one type per field')
@@ -83,6 +93,8 @@ export class Layout {
     this.fields = slots
     this.byName = new Map(slots.map((slot) => [slot.name, slot]))
     this.hasRefs = types.some((type) => type.hasRefs)
+    this.readObject = compileObjectReader(slots)
+    this.readValues = compileValuesReader(slots)
   }
 
   /**
@@ -187,11 +199,7 @@ function structType(layout: Layout): ValueType {
       }
     },
     read(page, offset, heap) {
-      const result: Record<string, unknown> = {}
-      for (const field of layout.fields) {
-        result[field.name] = layout.readField(page, offset, field, heap)
-      }
-      return result
+      return layout.readObject(page, offset, heap)
     },
     freeRefs(page, offset, heap) {
       for (const field of layout.fields) layout.freeField(page, offset, field, heap)

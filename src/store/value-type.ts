@@ -365,6 +365,9 @@ export function vectorType(element: ValueType): ValueType {
   const packed = element.key?.kind === 'number' || element.key?.kind === 'bigint'
   const label = `vector<${element.label}>`
   const expected = `an array of ${element.label}`
+  // Readers are called detached (compiled record readers), so nothing here reads `this`.
+  const revive = (value: unknown): unknown =>
+    Array.isArray(value) ? value.map((item) => element.revive(item)) : value
   return {
     label,
     size: 8,
@@ -392,7 +395,7 @@ export function vectorType(element: ValueType): ValueType {
     read(page, offset, heap) {
       const length = page.u32[(offset >>> 2) + 1] as number
       if (length === 0) return []
-      if (!packed) return this.revive(packr.unpack(readHeapBytes(page, offset, heap)))
+      if (!packed) return revive(packr.unpack(readHeapBytes(page, offset, heap)))
       const address = page.u32[offset >>> 2] as number
       const source = heap.page(address)
       const start = address & OFFSET_MASK
@@ -404,9 +407,7 @@ export function vectorType(element: ValueType): ValueType {
       return items
     },
     freeRefs: freeHeapRef,
-    revive(value) {
-      return Array.isArray(value) ? value.map((item) => element.revive(item)) : value
-    },
+    revive,
   }
 }
 
