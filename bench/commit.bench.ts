@@ -7,7 +7,8 @@
  * 1,000 preloaded records, so the data stays small however fast a system goes, and a run
  * verifies the sum of the values against the sum of the last 1,000 commit numbers.
  */
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, rmdirSync } from 'node:fs'
+import { rmSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { setImmediate as setImmediatePromise } from 'node:timers/promises'
 import type BetterSqlite3 from 'better-sqlite3'
@@ -113,7 +114,10 @@ function committerCase(
     reference,
     async open(params) {
       const { folder, remove } = caseFolder(`${workload}-${system}`.replace(/[^a-z0-9]+/gi, '-'))
-      const committer = await openCommitter(params, folder)
+      const committer = await openCommitter(params, folder).catch((error: unknown) => {
+        remove()
+        throw error
+      })
       if (isSkipped(committer)) {
         remove()
         return committer
@@ -281,8 +285,14 @@ function unawaitedCase(policy: PolicyCase): BenchCase<CommitParams> {
     reference: policy === 'no log',
     async open(params) {
       const { folder, remove } = caseFolder(`unawaited-${policy.replace(' ', '-')}`)
-      const committer = await tandemCommitter(params, folder, policy)
-      if (isSkipped(committer)) return committer
+      const committer = await tandemCommitter(params, folder, policy).catch((error: unknown) => {
+        remove()
+        throw error
+      })
+      if (isSkipped(committer)) {
+        remove()
+        return committer
+      }
       let commits = 0
       return {
         async run({ budgetMs, latency }): Promise<RunOutcome> {
@@ -388,6 +398,12 @@ export async function commitSuiteRun(options: HarnessOptions, command: string): 
   const disk = diskOf(dataRoot)
   const results = await runSuite(commitSuite, options)
   assert(results.length === commitSuite.cases.length, 'one row per case')
+  // Every case removed its own folder; the root goes too unless another run still uses it.
+  try {
+    rmdirSync(dataRoot)
+  } catch {
+    // Not empty: another benchmark or test run has folders there.
+  }
   return [
     `## ${commitSuite.title}`,
     '',

@@ -220,6 +220,9 @@ export const coreSuite: BenchSuite<CoreParams> = {
     'W4: read value, write value + 1, one write transaction each (better-sqlite3: ' +
       '`UPDATE ... RETURNING value` in db.transaction()).',
     'better-sqlite3 stores key as INTEGER PRIMARY KEY (the rowid: its fastest layout).',
+    'LokiJS: unique index and binary index on key, adaptive (its default): each insert and ' +
+      'update keeps the binary index sorted, which is what makes its W1 and W4 slow; bulk ' +
+      'loads (untimed) use its batch mode.',
     'Every run checks a checksum of what it read (W1: all records in key order after the run).',
   ],
 }

@@ -161,7 +161,13 @@ export async function openHaPair(
     Array.from({ length: records }, (_, key) => tx.findOid('Record', 'tkey', key) as number),
   )
   const { address, cleanup } = listenAddress(channel)
-  const ha = await masterModule.HaMaster.start(master, { listen: address, ...setup })
+  const ha = await masterModule.HaMaster.start(master, { listen: address, ...setup }).catch(
+    async (error: unknown) => {
+      await master.close()
+      cleanup()
+      throw error
+    },
+  )
   const closeMaster = async (): Promise<void> => {
     await ha.stop()
     await master.close()

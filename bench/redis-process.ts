@@ -78,6 +78,10 @@ async function startServer(executable: string, extra: readonly string[]): Promis
   const folder = mkdtempSync(path.join(os.tmpdir(), 'tandemdb-bench-redis-'))
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
   const child = spawn(executable, [...args, '--dir', folder, ...extra], { stdio: 'ignore' })
+  // A benchmark that dies (an error, Ctrl-C) must not leave its servers running.
+  const killOnExit = (): void => void child.kill('SIGKILL')
+  process.once('exit', killOnExit)
+  child.once('exit', () => process.off('exit', killOnExit))
   try {
     return { port, child, folder, client: await connectWhenUp(port, child) }
   } catch (error) {

@@ -3,7 +3,10 @@
  * ceiling of one message in flight (a raw TCP ping-pong of 64-byte messages) and Redis with a
  * replica (SET + WAIT 1 0 one at a time; pipelined SETs).
  */
+import { fork } from 'node:child_process'
 import net from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { TandemError } from '../src/errors.js'
 import { assert } from '../src/util/assert.js'
 import { commitLoops, expectedValueSum } from './commit.bench.js'
 import { openHaPair, type HaChannel, type HaSetup } from './ha-pair.js'
@@ -39,26 +42,35 @@ interface EchoPair {
   close(): Promise<void>
 }
 
-/** An echo server and a client connected to it, on the loopback, Nagle off on both ends. */
+/**
+ * An echo server in a child process (the far end is in another process, as the tandemdb
+ * replica is) and a client connected to it on the loopback, Nagle off on both ends.
+ */
 function openEchoPair(): Promise<EchoPair> {
-  const server = net.createServer((socket) => {
-    socket.setNoDelay(true)
-    socket.on('data', (chunk) => socket.write(chunk))
-    socket.on('error', () => socket.destroy())
-  })
+  const file = fileURLToPath(new URL('./echo-child.js', import.meta.url))
+  const child = fork(file, [], { execArgv: [] })
+  const close = async (): Promise<void> => {
+    if (child.exitCode !== null) return
+    const exited = new Promise((done) => child.once('exit', done))
+    child.disconnect()
+    await exited
+  }
   return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      assert(typeof address === 'object' && address !== null, 'the echo server has a port')
-      const client = net.connect({ host: '127.0.0.1', port: address.port }, () => {
-        const close = async (): Promise<void> => {
-          client.destroy()
-          await new Promise((done) => server.close(done))
-        }
-        resolve({ client, close })
+    child.once('exit', (code) => {
+      reject(new TandemError('TDB_STOPPED', `the echo process exited (${code})`))
+    })
+    child.once('message', ({ port }: { port: number }) => {
+      const client = net.connect({ host: '127.0.0.1', port }, () => {
+        resolve({
+          client,
+          close: async () => {
+            client.destroy()
+            await close()
+          },
+        })
       })
       client.setNoDelay(true)
+      client.once('error', reject)
     })
   })
 }
@@ -285,7 +297,8 @@ export const replicationSuite: BenchSuite<ReplicationParams> = {
   ],
   targets: replicationTargets(),
   notes: [
-    'raw TCP ping-pong: node:net on 127.0.0.1, Nagle off, one 64-byte message in flight.',
+    'raw TCP ping-pong: node:net on 127.0.0.1, Nagle off, one 64-byte message in flight, ' +
+      'the echoing end in a child process (as the tandemdb replica is).',
     'Redis: redis-server master and replica (--replicaof) on 127.0.0.1, --save \'\' ' +
       '--appendonly no; a tiny RESP client over node:net.',
     'Redis SET + WAIT 1 0: both commands in one write, the next after both replies.',
