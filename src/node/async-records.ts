@@ -36,14 +36,16 @@ export type AsyncRecord =
       readonly skipClassIds: readonly number[]
     }
 
-/** The header of a `change` record; the change-set bytes follow it as a second part. */
-export function changeHeader(seq: bigint, hasLocal: boolean): Uint8Array {
+/**
+ * Writes the header of a `change` record into `header` (CHANGE_HEADER_BYTES long, reused by
+ * the caller across commits); the change-set bytes follow it as a second part.
+ */
+export function writeChangeHeader(header: Uint8Array, seq: bigint, hasLocal: boolean): Uint8Array {
+  assert(header.byteLength === CHANGE_HEADER_BYTES, 'change header buffer has the wrong size')
   assert(seq >= 0n && seq < 2n ** 64n, 'change seq out of u64 range')
-  const header = new Uint8Array(CHANGE_HEADER_BYTES)
-  const view = new DataView(header.buffer)
   header[0] = RecordType.change
   header[1] = hasLocal ? 1 : 0
-  view.setBigUint64(4, seq, true)
+  new DataView(header.buffer, header.byteOffset, CHANGE_HEADER_BYTES).setBigUint64(4, seq, true)
   return header
 }
 

@@ -29,7 +29,7 @@ import type { AsyncStreamHandoff } from '../ha/ready.js'
 import type { ChannelCounters } from '../ha/status.js'
 import type { CommitRecord } from '../txn/commit-hook.js'
 import { assert } from '../util/assert.js'
-import { changeHeader, CHANGE_HEADER_BYTES, partHeader } from './async-records.js'
+import { CHANGE_HEADER_BYTES, partHeader, writeChangeHeader } from './async-records.js'
 import { PART_HEADER_BYTES, streamRecord } from './async-records.js'
 import { AsyncRing, RING_RECORD_HEADER_BYTES } from './async-ring.js'
 import type { ConnCounters, FromWorker, SenderWorkerData } from './async-sender-protocol.js'
@@ -61,6 +61,8 @@ export class AsyncSender implements MasterTransport {
   readonly #counters = new Map<ConnId, ConnCounters>()
   readonly #overflow: Uint8Array[][] = []
   #overflowBytes = 0
+  /** The change header of the commit being enqueued; copied only if it must wait. */
+  readonly #header = new Uint8Array(CHANGE_HEADER_BYTES)
   #draining = false
   #addresses: readonly string[] = []
   #stopped: Promise<void> | null = null
@@ -205,7 +207,8 @@ export class AsyncSender implements MasterTransport {
       this.#enqueue([partHeader(), bytes.subarray(offset, offset + pieceMax)])
       offset += pieceMax
     }
-    this.#enqueue([changeHeader(record.seq, record.hasLocal), bytes.subarray(offset)])
+    const header = writeChangeHeader(this.#header, record.seq, record.hasLocal)
+    this.#enqueue([header, bytes.subarray(offset)])
   }
 
   checkWrite(): void {
@@ -226,7 +229,8 @@ export class AsyncSender implements MasterTransport {
   #enqueue(parts: Uint8Array[]): void {
     if (this.#stopped !== null) return
     if (this.#overflow.length === 0 && this.#ring.tryWrite(...parts)) return
-    this.#overflow.push(parts)
+    // The reused header must not change under a record that waits.
+    this.#overflow.push(parts.map((part) => (part === this.#header ? part.slice() : part)))
     this.#overflowBytes += recordBytes(parts)
     void this.#drainOverflow()
   }
