@@ -10,6 +10,18 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'compile <file.mco> [-o <out.ts>] [--runtime <module>]   DDL -> typed TS module',
     load: async () => (await import('./compile.js')).compileCommand,
   },
+  serve: {
+    summary: 'serve --schema <f.mco> --listen <conn> [--mode sync|async] [--window N] [--quorum Q]',
+    load: async () => (await import('./serve.js')).serveCommand,
+  },
+  replica: {
+    summary: 'replica --schema <f.mco> --connect <conn> [--force-sync]   follow a master',
+    load: async () => (await import('./replica.js')).replicaCommand,
+  },
+  status: {
+    summary: 'status --connect <conn>             the replica table of a running master',
+    load: async () => (await import('./status.js')).statusCommand,
+  },
   demo: {
     summary: 'demo                                     a master, two replica processes, a tour',
     load: async () => (await import('./demo.js')).demoCommand,
