@@ -294,3 +294,35 @@ describe('stopping (DESIGN Replication: detach, timeouts, notifications)', () =>
     }
   })
 })
+
+describe('bad peers (DESIGN Testing: bad input never crashes)', () => {
+  it('a client sending garbage is cut off; the master keeps serving replicas', async () => {
+    const { node: master, address } = await startMaster({ listen: TCP })
+    const port = Number(address.split(':').at(-1))
+    const garbage = net.connect(port, '127.0.0.1')
+    await new Promise((resolve) => garbage.once('connect', resolve))
+    // A well-framed (u32 length prefix) frame whose content is not a message.
+    garbage.write(Buffer.from([0, 0, 0, 4, 0xc1, 0xc1, 0xc1, 0xc1]))
+    await new Promise((resolve) => garbage.once('close', resolve))
+    const stopped = await master.notified('REPLICA_STOPPED')
+    expect(stopped.message).toContain('TDB_FRAME_MALFORMED')
+    const replica = startReplica(address)
+    await synced(replica)
+    expect(await master.request('write', { from: 0, count: 3 })).toMatchObject({ status: 'ok' })
+    await sameContent(master, replica)
+  })
+
+  it('attaching where nobody listens fails with CONNECT_FAILED', async () => {
+    const probe = net.createServer()
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+    const port = (probe.address() as net.AddressInfo).port
+    await new Promise((resolve) => probe.close(resolve))
+    const replica = startReplica(`:tcp:127.0.0.1:${port}`)
+    const failed = await replica.event((e) => e.event === 'attachFailed')
+    expect(failed.code).toBe('TDB_CONNECTION_BROKEN')
+    expect(replica.events.some((e) => e.name === 'CONNECT_FAILED')).toBe(true)
+    expect(await replica.event((e) => e.event === 'stopped')).toMatchObject({
+      name: 'CONNECTION_ABORTED',
+    })
+  })
+})
