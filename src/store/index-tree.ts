@@ -90,7 +90,7 @@ export class TreeIndex implements OrderedIndex {
   }
 
   insert(rid: number): void {
-    assert(rid === (rid | 0) && rid >= 0, `tree insert: bad rid ${rid}`)
+    assert(rid === (rid | 0) && rid >= 0, 'tree insert: bad rid')
     const num = this.#numeric ? this.#numericKeyOf(rid) : 0
     if (this.#root === null) {
       this.#charge(this.#leafBytes)
@@ -110,14 +110,14 @@ export class TreeIndex implements OrderedIndex {
   }
 
   remove(rid: number): void {
-    assert(this.#root !== null, `tree remove: rid ${rid} is not in the (empty) index`)
+    assert(this.#root !== null, 'tree remove: the index is empty')
     const num = this.#numeric ? this.#numericKeyOf(rid) : 0
     const leaf = this.#descendToEntry(rid, num)
     const pos = this.#numeric
       ? entryBoundNumeric(leaf, num, rid, true)
       : entryBoundRecord(this.#keys, leaf, rid, true)
     const present = pos < leaf.count && leaf.rids[pos] === rid
-    assert(present, `tree remove: rid ${rid} is not in the index`)
+    assert(present, 'tree remove: the rid is not in the index')
     removeEntry(leaf, pos)
     if (pos === 0 && leaf.count > 0) this.#fixSeparators(this.#height, leaf)
     this.#rebalance(leaf)
@@ -226,7 +226,7 @@ export class TreeIndex implements OrderedIndex {
 
   #numericKeyOf(rid: number): number {
     const num = (this.#keys.numericKey as NumericKey)(rid)
-    assert(num === num, `numeric key of rid ${rid} is NaN`)
+    assert(num === num, 'a numeric key is NaN')
     return num
   }
 
@@ -317,7 +317,7 @@ export class TreeIndex implements OrderedIndex {
     if (before !== null) {
       const at = before === leaf ? pos - 1 : before.count - 1
       const other = before.rids[at] as number
-      assert(other !== rid, `tree insert: rid ${rid} is already in the index`)
+      assert(other !== rid, 'tree insert: the rid is already in the index')
       if (this.unique) this.#throwIfSameKey(rid, num, other, before.nums[at] as number)
     }
     if (after !== null && this.unique) {
