@@ -98,7 +98,7 @@ export class AsyncSender implements MasterTransport {
       maxPendingBytes: options.maxPendingBytes,
       countersIntervalMs: COUNTERS_INTERVAL_MS,
     }
-    const worker = new Worker(new URL('./async-sender-worker.js', import.meta.url), { workerData })
+    const worker = new Worker(senderWorkerUrl(), { workerData })
     const sender = new AsyncSender(worker, ring, options, events)
     await sender.#listening()
     return sender
@@ -276,6 +276,16 @@ export class AsyncSender implements MasterTransport {
     this.#overflowBytes = 0
     await this.#worker.terminate()
   }
+}
+
+/**
+ * The worker's module. Run from the TypeScript sources (under vitest), this file is a `.ts`
+ * that a worker thread cannot load, so the worker runs the built module of the same code
+ * (`npm run build` first); installed, it is the `.js` next to this one.
+ */
+function senderWorkerUrl(): URL {
+  if (!import.meta.url.endsWith('.ts')) return new URL('./async-sender-worker.js', import.meta.url)
+  return new URL('../../dist/src/node/async-sender-worker.js', import.meta.url)
 }
 
 function recordBytes(parts: readonly Uint8Array[]): number {

@@ -2,8 +2,9 @@
  * Checks HaMaster and HaReplica in sync mode in one process (DESIGN "Replication": sync
  * mode, transaction window, quorum, read-only replica, partial replication, memory extend,
  * detach). Two engines, a master listening on loopback tcp (port 0) and a replica attached to
- * it; writes on the master, then reads and content hashes on the replica. The real-process
- * cases (async, kill -9, pipe) are in test/integration/ha-*.test.ts.
+ * it; writes on the master, then reads and content hashes on the replica; one async case
+ * (its sender worker runs the built module under dist/). The real-process cases (kill -9,
+ * pipe, udp, hot load) are in test/integration/ha-*.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
@@ -136,6 +137,17 @@ describe('HA sync mode in one process (DESIGN Replication)', () => {
     expect(replicaDb.engine.memory.sizeBytes).toBe(before + (1 << 20))
     await new Promise((resolve) => setTimeout(resolve, 0))
     expect(notes.find((n) => n.name === 'MASTER_DB_EXTENDED')?.param2).toBe(1 << 20)
+  })
+
+  it('async mode from the sources: the sender worker streams to the replica', async () => {
+    const { masterDb, replicaDb } = await pair({ mode: 'async' })
+    for (let i = 0; i < 50; i++) expect(await insertKeys(masterDb, 'T2', [i]).durable).toBe('ok')
+    const deadline = Date.now() + 10_000
+    while (replicaDb.engine.getSequencer() < masterDb.engine.getSequencer()) {
+      expect(Date.now()).toBeLessThan(deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    expect(replicaDb.engine.contentHash()).toBe(masterDb.engine.contentHash())
   })
 
   it('detach stops the replica with MASTER_REQUESTED_DISCONNECT', async () => {
