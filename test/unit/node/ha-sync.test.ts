@@ -150,6 +150,23 @@ describe('HA sync mode in one process (DESIGN Replication)', () => {
     expect(replicaDb.engine.contentHash()).toBe(masterDb.engine.contentHash())
   })
 
+  it('a master that cannot listen throws and leaves the database as it was', async () => {
+    const first = { engine: new Engine({ dictionary: masterSchema }) }
+    const master = await HaMaster.start(first, { listen: ':tcp:127.0.0.1:0' })
+    cleanups.push(() => master.stop())
+    const second = { engine: new Engine({ dictionary: masterSchema }) }
+    const taken = master.addresses[0] as string
+    await expect(HaMaster.start(second, { listen: taken, quorum: 1 })).rejects.toThrow()
+    await expect(HaMaster.start(second, { listen: taken, mode: 'async' })).rejects.toThrow()
+    // No hook was left behind: the quorum of the failed master does not refuse writes.
+    expect(await insertKeys(second, 'T1', [1]).durable).toBe('ok')
+    await expect(HaMaster.start(second, { listen: [] })).rejects.toMatchObject({
+      code: 'TDB_INVALID_PARAMETER',
+    })
+    await expect(HaMaster.start(second, { listen: taken, mode: 'async', quorum: 1 })).rejects
+      .toMatchObject({ code: 'TDB_INCOMPATIBLE_MODES' })
+  })
+
   it('detach stops the replica with MASTER_REQUESTED_DISCONNECT', async () => {
     const { master, replica } = await pair()
     const conn = master.status()[0]?.conn as number
