@@ -30,6 +30,8 @@ export class ClassStore {
   readonly indexesOfField: readonly (readonly MaintainedIndex[])[]
   /** The index of every field, in order (an update of every field). */
   readonly allFields: readonly number[]
+  #lastIndexName: string | null = null
+  #lastIndex: StoreIndex | undefined = undefined
 
   constructor(
     def: ClassDef,
@@ -51,6 +53,17 @@ export class ClassStore {
         index.keys.parts.some((part) => part.fieldIndex === field.index),
       ),
     )
+  }
+
+  /** The index with this name, or undefined (the last name found is remembered). */
+  indexNamed(name: string): StoreIndex | undefined {
+    if (name === this.#lastIndexName) return this.#lastIndex
+    const found = this.byIndexName.get(name)
+    if (found !== undefined) {
+      this.#lastIndexName = name
+      this.#lastIndex = found
+    }
+    return found
   }
 }
 
@@ -86,6 +99,8 @@ export class ObjectStore implements HeapAccess {
   readonly classes: (ClassStore | undefined)[] = []
   readonly classList: readonly ClassStore[]
   readonly #byName = new Map<string, ClassStore>()
+  #lastName: string | null = null
+  #lastClass: ClassStore | undefined = undefined
   readonly #indexFactory: IndexFactory
   /** The next oid to assign; always above every oid in the store. */
   nextOid = 1
@@ -135,7 +150,14 @@ export class ObjectStore implements HeapAccess {
 
   /** The class with this name, or undefined. */
   classNamed(name: string): ClassStore | undefined {
-    return this.#byName.get(name)
+    // Transactions name the same class call after call: one remembered name skips the Map.
+    if (name === this.#lastName) return this.#lastClass
+    const found = this.#byName.get(name)
+    if (found !== undefined) {
+      this.#lastName = name
+      this.#lastClass = found
+    }
+    return found
   }
 
   page(address: number): Page {

@@ -36,7 +36,7 @@ export function resolveClass(store: ObjectStore, ref: ClassRef): ClassStore {
 }
 
 function resolveIndex(owner: ClassStore, ref: IndexRef): StoreIndex {
-  const found = typeof ref === 'number' ? owner.indexes[ref] : owner.byIndexName.get(ref)
+  const found = typeof ref === 'number' ? owner.indexes[ref] : owner.indexNamed(ref)
   if (found === undefined) {
     const shown = JSON.stringify(ref)
     throw new TandemError('TDB_INVALID_ARGUMENT', `${owner.def.name}: no index ${shown}`)
@@ -209,8 +209,9 @@ export class ReadTx implements ReadTransaction, TxnLife {
     // Nothing changes the index under a read transaction: walk its positions directly. A write
     // transaction may change it between steps, so it walks with a cursor that re-seeks.
     if (!this.mutable) {
-      const walk = walkPositions(this.life, this.store, owner, found.index, found.keys, bounds)
-      return walk as IterableIterator<T>
+      const position = rangeStart(found.index, bounds)
+      const walk = new PositionWalk(this.life, this.store, owner, found.keys, position, bounds)
+      return walk as unknown as IterableIterator<T>
     }
     const cursor = new TreeCursor(this.life, this.store, owner, found.index, found.keys)
     return walkRange(cursor, found.keys, bounds) as IterableIterator<T>
@@ -268,28 +269,92 @@ function rangeStart(index: OrderedIndex, bounds: RangeBounds): IndexPosition {
   return low === null ? index.first() : index.seekFirst(low, bounds.lowInclusive)
 }
 
-function* walkPositions(
-  life: TxnLife,
-  store: ObjectStore,
-  owner: ClassStore,
-  index: OrderedIndex,
-  keys: RecordKeyReader,
-  bounds: RangeBounds,
-): IterableIterator<ObjectValues> {
-  const reverse = bounds.reverse
-  const stop = reverse ? bounds.low : bounds.high
-  const stopInclusive = reverse ? bounds.lowInclusive : bounds.highInclusive
-  const position = rangeStart(index, bounds)
-  for (let count = 0; position.valid && count < bounds.limit; count++) {
-    checkActive(life)
-    const rid = position.rid
-    if (stop !== null) {
-      const order = keys.compareKeyToRecord(stop, rid) * (reverse ? -1 : 1)
-      if (order < 0 || (order === 0 && !stopInclusive)) return
+const WALK_DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined })
+
+/**
+ * A range walk over index positions (read transactions: the index cannot change under it). A
+ * plain iterator rather than a generator: no generator object and no resumption per row. When
+ * the key has a numeric form the stop bound is one number compared with the record's number.
+ */
+class PositionWalk implements IterableIterator<ObjectValues> {
+  readonly #life: TxnLife
+  readonly #store: ObjectStore
+  readonly #owner: ClassStore
+  readonly #keys: RecordKeyReader
+  readonly #position: IndexPosition
+  readonly #reverse: boolean
+  readonly #stop: SearchKey | null
+  /** The stop bound as a number (numeric keys only), else NaN. */
+  readonly #stopNumber: number
+  readonly #stopInclusive: boolean
+  readonly #limit: number
+  #count = 0
+  #started = false
+
+  constructor(
+    life: TxnLife,
+    store: ObjectStore,
+    owner: ClassStore,
+    keys: RecordKeyReader,
+    position: IndexPosition,
+    bounds: RangeBounds,
+  ) {
+    this.#life = life
+    this.#store = store
+    this.#owner = owner
+    this.#keys = keys
+    this.#position = position
+    this.#reverse = bounds.reverse
+    const stop = bounds.reverse ? bounds.low : bounds.high
+    this.#stop = stop
+    const numeric = keys.numericSearchKey !== undefined && stop !== null && stop.length === 1
+    this.#stopNumber = numeric ? keys.numericSearchKey(stop) : Number.NaN
+    this.#stopInclusive = bounds.reverse ? bounds.lowInclusive : bounds.highInclusive
+    this.#limit = bounds.limit
+  }
+
+  [Symbol.iterator](): IterableIterator<ObjectValues> {
+    return this
+  }
+
+  next(): IteratorResult<ObjectValues> {
+    if (this.#count >= this.#limit) return WALK_DONE
+    checkActive(this.#life)
+    const position = this.#position
+    if (this.#started) {
+      if (this.#reverse) position.prev()
+      else position.next()
     }
-    yield store.readObject(owner, rid)
-    if (reverse) position.prev()
-    else position.next()
+    this.#started = true
+    if (!position.valid) return this.#finish()
+    const rid = position.rid
+    if (this.#stop !== null && this.#pastStop(rid)) return this.#finish()
+    this.#count++
+    return { done: false, value: this.#store.readObject(this.#owner, rid) }
+  }
+
+  return(): IteratorResult<ObjectValues> {
+    return this.#finish()
+  }
+
+  /** Ends the walk for good (a later `next` stays done). */
+  #finish(): IteratorResult<ObjectValues> {
+    this.#count = this.#limit
+    return WALK_DONE
+  }
+
+  /** True when the record is past the stop bound (or on it when the bound is exclusive). */
+  #pastStop(rid: number): boolean {
+    let order: number
+    const stopNumber = this.#stopNumber
+    if (stopNumber === stopNumber) {
+      const number = (this.#keys.numericKey as (rid: number) => number)(rid)
+      order = stopNumber < number ? -1 : stopNumber > number ? 1 : 0
+    } else {
+      order = this.#keys.compareKeyToRecord(this.#stop as SearchKey, rid)
+    }
+    if (this.#reverse) order = -order
+    return order < 0 || (order === 0 && !this.#stopInclusive)
   }
 }
 
