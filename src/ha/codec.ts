@@ -1,7 +1,8 @@
 /**
  * The wire form of replication messages: a msgpack array `[PROTOCOL_VERSION, tag, ...fields]`
- * where `tag` is the message's index in MESSAGE_KINDS. This is the only file of src/ha that
- * touches bytes. Encoding validates the message first; decoding validates every field and
+ * where `tag` is the message's index in MESSAGE_KINDS, except for the per-commit messages
+ * (Change, Ack, AckRequest), which have a fixed binary layout (codec-fixed.ts). Only this file
+ * and codec-fixed.ts in src/ha touch bytes. Encoding validates the message first; decoding validates every field and
  * returns either a whole frozen message or a ProtocolError (TDB_FRAME_MALFORMED), never half
  * a message and never throws.
  *
@@ -14,6 +15,7 @@ import { ERROR_CODES, ProtocolError } from '../errors.js'
 import type { ErrorCode } from '../errors.js'
 import { assert, unreachable } from '../util/assert.js'
 import type { ChangeOp } from '../txn/change-set.js'
+import { decodeFixed, encodeFixed, FIXED_FRAME_MARK, isFixedKind } from './codec-fixed.js'
 import { MESSAGE_KINDS, PROTOCOL_VERSION } from './messages.js'
 import type { ClassInfo, Message, MessageKind } from './messages.js'
 
@@ -27,6 +29,7 @@ type Fields = unknown[]
 
 /** Encodes a message; an invalid message is a programmer error (AssertionError). */
 export function encodeMessage(message: Message): Uint8Array {
+  if (isFixedKind(message)) return encodeFixed(message)
   const tag = MESSAGE_KINDS.indexOf(message.kind)
   assert(tag >= 0, `unknown message kind ${String(message.kind)}`)
   const fields = fieldsOf(message)
@@ -39,6 +42,10 @@ export function encodeMessage(message: Message): Uint8Array {
 
 /** Decodes one frame into a message, or returns the ProtocolError that says what is wrong. */
 export function decodeMessage(bytes: Uint8Array): Message | ProtocolError {
+  if (bytes[0] === FIXED_FRAME_MARK) {
+    const fixed = decodeFixed(bytes)
+    return typeof fixed === 'string' ? malformed(fixed) : fixed
+  }
   let frame: unknown
   try {
     frame = packr.unpack(bytes)

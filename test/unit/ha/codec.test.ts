@@ -2,7 +2,8 @@
  * The replication message codec (DESIGN.md "Replication", STYLE.md 5.3 and 5.6): every
  * message kind round-trips to an equal frozen message; decoding random bytes, every
  * truncation of every kind, or a frame with one field of the wrong type returns a
- * ProtocolError TDB_FRAME_MALFORMED and never throws; encoding an invalid message is a
+ * ProtocolError TDB_FRAME_MALFORMED and never throws; the fixed layout of Change, Ack and
+ * AckRequest refuses every bad header byte and length; encoding an invalid message is a
  * programmer error.
  */
 import fc from 'fast-check'
@@ -13,6 +14,9 @@ import { decodeMessage, encodeMessage } from '../../../src/ha/codec.js'
 import * as M from '../../../src/ha/messages.js'
 import type { Message } from '../../../src/ha/messages.js'
 import { anyMessage, messages } from './arbitraries.js'
+
+const changeTag = M.MESSAGE_KINDS.indexOf('Change')
+const changeSet = Uint8Array.of(0x92, 1, 0x90)
 
 function expectMalformed(result: Message | ProtocolError): void {
   expect(result).toBeInstanceOf(ProtocolError)
@@ -91,7 +95,6 @@ describe('codec (STYLE.md 5.3: decoding returns a message or a ProtocolError)', 
     expect((negative as ProtocolError).message).toContain('Ack.seq')
     expectMalformed(decodeMessage(packr.pack([M.PROTOCOL_VERSION, ackTag, 1n, 2n])))
     expectMalformed(decodeMessage(packr.pack([M.PROTOCOL_VERSION, ackTag])))
-    const changeTag = M.MESSAGE_KINDS.indexOf('Change')
     const notBytes = decodeMessage(packr.pack([M.PROTOCOL_VERSION, changeTag, 1n, 'x', true]))
     expect((notBytes as ProtocolError).message).toContain('Change.changeSet')
     const batchTag = M.MESSAGE_KINDS.indexOf('LoadBatch')
@@ -100,8 +103,44 @@ describe('codec (STYLE.md 5.3: decoding returns a message or a ProtocolError)', 
     expectMalformed(decodeMessage(packr.pack([M.PROTOCOL_VERSION, refusedTag, 'TDB_NOPE', 'x'])))
   })
 
+  it('writes Change, Ack and AckRequest in the fixed layout and refuses every bad header', () => {
+    const change = encodeMessage(M.Change.create({ seq: 2n ** 40n + 5n, changeSet, ack: true }))
+    expect([...change.subarray(0, 4)]).toEqual([0xc1, M.PROTOCOL_VERSION, changeTag, 1])
+    expect(change.length).toBe(16 + changeSet.length)
+    const decoded = decodeMessage(change) as M.Change
+    expect(decoded).toEqual({ kind: 'Change', seq: 2n ** 40n + 5n, changeSet, ack: true })
+    const top = decodeMessage(encodeMessage(M.Ack.create({ seq: 2n ** 64n - 1n })))
+    expect(top).toEqual({ kind: 'Ack', seq: 2n ** 64n - 1n })
+    const patched = (frame: Uint8Array, at: number, value: number): Uint8Array => {
+      const copy = Uint8Array.from(frame)
+      copy[at] = value
+      return copy
+    }
+    expectMalformed(decodeMessage(patched(change, 1, M.PROTOCOL_VERSION + 1)))
+    expectMalformed(decodeMessage(patched(change, 2, 99)))
+    expectMalformed(decodeMessage(patched(change, 2, M.MESSAGE_KINDS.indexOf('Attach'))))
+    expectMalformed(decodeMessage(patched(change, 3, 2)))
+    expectMalformed(decodeMessage(patched(change, 15, (change[15] as number) ^ 1)))
+    const ack = encodeMessage(M.AckRequest.create({ seq: 3n }))
+    expect(ack.length).toBe(12)
+    expectMalformed(decodeMessage(patched(ack, 3, 1)))
+    expectMalformed(decodeMessage(Uint8Array.from([...ack, 0])))
+    expectMalformed(decodeMessage(Uint8Array.of(0xc1)))
+  })
+
+  it('still decodes the msgpack form of Change and Ack', () => {
+    const packr = new Packr({ useRecords: false, int64AsType: 'bigint', moreTypes: false })
+    const change = decodeMessage(packr.pack([M.PROTOCOL_VERSION, changeTag, 7n, changeSet, false]))
+    expect(change).toEqual({ kind: 'Change', seq: 7n, changeSet, ack: false })
+    const ackTag = M.MESSAGE_KINDS.indexOf('Ack')
+    const ack = decodeMessage(packr.pack([M.PROTOCOL_VERSION, ackTag, 7]))
+    expect(ack).toEqual(M.Ack.create({ seq: 7n }))
+  })
+
   it('treats an invalid message to encode as a programmer error', () => {
     const bad = M.Ack.create({ seq: -1n })
     expect(() => encodeMessage(bad)).toThrow(AssertionError)
+    const unsafe = { kind: 'Change', seq: 1n, changeSet: 'x', ack: true } as unknown as Message
+    expect(() => encodeMessage(unsafe)).toThrow(AssertionError)
   })
 })
