@@ -209,10 +209,7 @@ export class ObjectStore implements HeapAccess {
       const page = slots.page(rid)
       const base = slots.offset(rid)
       page.f64[base >>> 3] = oid
-      const fields = store.layout.fields
-      for (let i = 0; i < fields.length; i++) {
-        store.layout.writeField(page, base, fields[i] as FieldSlot, values[i], this)
-      }
+      store.layout.writeValues(page, base, values, this)
       this.oidMap.insert(oid, store.id, rid)
       this.#log(Undo.OidInsert, oid, 0, 0)
       if (oid >= this.nextOid) {

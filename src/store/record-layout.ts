@@ -6,7 +6,7 @@
  * views read it directly. Structs are laid out the same way (bitmap, then fields) and stored
  * inline in the slot of their owner.
  */
-import { TandemError } from '../errors.js'
+import { AssertionError, TandemError } from '../errors.js'
 import type { ClassDef, Dictionary, FieldDef, FieldType } from '../schema/dictionary.js'
 import { assert, unreachable } from '../util/assert.js'
 import type { Page } from './memory-device.js'
@@ -16,6 +16,12 @@ import {
   type ObjectReader,
   type ValuesReader,
 } from './record-reader.js'
+import {
+  compileObjectNormalizer,
+  compileValuesWriter,
+  type ObjectNormalizer,
+  type ValuesWriter,
+} from './record-writer.js'
 import {
   arrayType,
   bigintType,
@@ -59,6 +65,13 @@ export class Layout {
   readonly readObject: ObjectReader
   /** Reads the values of a record at `base` in dictionary order (change-set form). */
   readonly readValues: ValuesReader
+  /**
+   * Checks a plain object's fields into `out` (canonical values in dictionary order); returns
+   * the number of fields it names, to compare with its own key count (unknown keys).
+   */
+  readonly normalizeFields: ObjectNormalizer
+  /** Writes canonical values (dictionary order) into a zeroed or freed record at `base`. */
+  readonly writeValues: ValuesWriter
 
   constructor(owner: string, defs: readonly FieldDef[], headerBytes: number, types: ValueType[]) {
     assert(defs.length === types.length, 'one type per field')
@@ -95,6 +108,11 @@ export class Layout {
     this.hasRefs = types.some((type) => type.hasRefs)
     this.readObject = compileObjectReader(slots)
     this.readValues = compileValuesReader(slots)
+    this.normalizeFields = compileObjectNormalizer(owner, slots, (index) => {
+      this.normalizeField(slots[index] as FieldSlot, null)
+      throw new AssertionError('a null value passed a field that is not nullable')
+    })
+    this.writeValues = compileValuesWriter(slots)
   }
 
   /**

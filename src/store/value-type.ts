@@ -134,6 +134,11 @@ export function numberReader(view: NumberView): NumberRead {
   return NUMBER_READS[view]
 }
 
+/** The writer of one number view (for compiled record writers). */
+export function numberWriter(view: NumberView): NumberWrite {
+  return NUMBER_WRITES[view]
+}
+
 /** A type stored as one number in one typed-array cell. */
 export function numberType(spec: NumberSpec): ValueType {
   const shift = Math.log2(spec.size)

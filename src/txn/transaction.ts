@@ -453,15 +453,8 @@ export function normalizeInsert(owner: ClassStore, values: ObjectValues): unknow
     throw new TandemError('TDB_INVALID_ARGUMENT', message)
   }
   const layout = owner.layout
-  const fields = layout.fields
-  const canonical = new Array<unknown>(fields.length)
-  let known = 0
-  for (let i = 0; i < fields.length; i++) {
-    const field = fields[i] as (typeof fields)[number]
-    const value = values[field.name]
-    if (value !== undefined) known++
-    canonical[i] = layout.normalizeField(field, value)
-  }
+  const canonical = new Array<unknown>(layout.fields.length)
+  const known = layout.normalizeFields(values, canonical)
   let keys = 0
   for (const name in values) if (Object.hasOwn(values, name)) keys++
   // Only when some key is not a field value do we pay for looking each key up.
