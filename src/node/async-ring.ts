@@ -146,6 +146,15 @@ export class AsyncRing {
    * larger than `maxRecordBytes` can never fit: that is a caller bug (asserted).
    */
   tryWrite(...parts: Uint8Array[]): boolean {
+    return this.append(parts, 0)
+  }
+
+  /**
+   * Producer: like `tryWrite`, but wakes a sleeping consumer only once the ring holds at least
+   * `wakeAtBytes`. Below that, the caller must call `wakeConsumer()` soon (at the end of its
+   * turn): a burst of records then costs the consumer one wake-up instead of one per record.
+   */
+  append(parts: readonly Uint8Array[], wakeAtBytes: number): boolean {
     let length = 0
     for (const part of parts) length += part.byteLength
     assert(length <= this.maxRecordBytes, 'ring record larger than the ring')
@@ -158,11 +167,16 @@ export class AsyncRing {
     offset = this.#writeHeader(offset, length)
     for (const part of parts) offset = this.#copyIn(offset, part)
     Atomics.store(this.#control, HEAD, (head + RING_RECORD_HEADER_BYTES + length) % this.#wrap)
+    if (used + RING_RECORD_HEADER_BYTES + length >= wakeAtBytes) this.wakeConsumer()
+    return true
+  }
+
+  /** Producer: wakes the consumer if it sleeps (cheap when it does not). */
+  wakeConsumer(): void {
     if (Atomics.load(this.#control, CONSUMER_WAITING) === 1) {
       Atomics.store(this.#control, CONSUMER_WAITING, 0)
       Atomics.notify(this.#control, HEAD)
     }
-    return true
   }
 
   /** Consumer: the next record (a copy the caller owns), or undefined when the ring is empty. */

@@ -30,7 +30,7 @@ import { AsyncRing } from './async-ring.js'
 import type { FromWorker, SenderWorkerData, ToWorker } from './async-sender-protocol.js'
 
 /** Records, and bytes, handled before the loop yields to the event loop (sockets, control). */
-const RECORDS_PER_TURN = 512
+const RECORDS_PER_TURN = 4096
 const BYTES_PER_TURN = 1024 * 1024
 
 interface StreamState {

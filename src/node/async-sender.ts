@@ -47,6 +47,11 @@ export interface AsyncSenderOptions {
 
 /** How often the worker reports byte counters for `status()`. */
 const COUNTERS_INTERVAL_MS = 200
+/**
+ * The worker is woken at the end of the main thread's turn, so that a burst of commits costs
+ * one wake-up and one socket write; it is woken at once when the ring is this fraction full.
+ */
+const WAKE_AT_RING_FRACTION = 4
 /** How long `stop` waits for the worker to close its sockets before terminating it. */
 const WORKER_STOP_TIMEOUT_MS = 5_000
 
@@ -64,6 +69,9 @@ export class AsyncSender implements MasterTransport {
   /** The change header of the commit being enqueued; copied only if it must wait. */
   readonly #header = new Uint8Array(CHANGE_HEADER_BYTES)
   #draining = false
+  /** A wake-up of the worker is queued for the end of this turn. */
+  #wakeQueued = false
+  readonly #wakeAtBytes: number
   #addresses: readonly string[] = []
   #stopped: Promise<void> | null = null
   #onStopped: (() => void) | null = null
@@ -78,6 +86,7 @@ export class AsyncSender implements MasterTransport {
     this.#ring = ring
     this.#options = options
     this.#events = events
+    this.#wakeAtBytes = Math.floor(ring.capacityBytes / WAKE_AT_RING_FRACTION)
   }
 
   /**
@@ -228,11 +237,23 @@ export class AsyncSender implements MasterTransport {
 
   #enqueue(parts: Uint8Array[]): void {
     if (this.#stopped !== null) return
-    if (this.#overflow.length === 0 && this.#ring.tryWrite(...parts)) return
+    if (this.#overflow.length === 0 && this.#ring.append(parts, this.#wakeAtBytes)) {
+      this.#queueWake()
+      return
+    }
     // The reused header must not change under a record that waits.
     this.#overflow.push(parts.map((part) => (part === this.#header ? part.slice() : part)))
     this.#overflowBytes += recordBytes(parts)
     void this.#drainOverflow()
+  }
+
+  #queueWake(): void {
+    if (this.#wakeQueued) return
+    this.#wakeQueued = true
+    queueMicrotask(() => {
+      this.#wakeQueued = false
+      this.#ring.wakeConsumer()
+    })
   }
 
   async #drainOverflow(): Promise<void> {

@@ -2,7 +2,8 @@
  * Checks the async replication ring (DESIGN "Replication", async mode: a bounded ring over a
  * SharedArrayBuffer drained by a sender worker). In one thread: records of every size from 0
  * to the capacity, wrap-around of headers and payloads at every offset, a full ring refusing
- * a record without writing anything, waits that time out, wake on write, and close. Across a
+ * a record without writing anything, waits that time out, wake on write (at once, or for an
+ * append below its wake mark only on wakeConsumer), and close. Across a
  * real worker thread (the built module under dist/, as `npm test` builds first): a producer
  * and a consumer running concurrently through a tiny ring, every record checked byte by byte.
  */
@@ -106,6 +107,24 @@ describe('AsyncRing in one thread (DESIGN Replication: async ring buffer)', () =
     setTimeout(() => ring.read(), 5)
     expect(await writable).toBe('ready')
     expect(ring.freeBytes()).toBe(64)
+  })
+
+  it('append below its wake mark leaves the consumer asleep until wakeConsumer', async () => {
+    const ring = AsyncRing.create(256)
+    let outcome = 'pending'
+    const readable = ring.waitReadable(5_000).then((result) => (outcome = result))
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(ring.append([pattern(0, 10), pattern(1, 10)], 64)).toBe(true)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(outcome).toBe('pending')
+    ring.wakeConsumer()
+    expect(await readable).toBe('ready')
+    expect(ring.read()).toEqual(Uint8Array.from([...pattern(0, 10), ...pattern(1, 10)]))
+    const again = ring.waitReadable(5_000)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    // At the mark the append wakes the consumer itself.
+    expect(ring.append([pattern(2, 60)], 64)).toBe(true)
+    expect(await again).toBe('ready')
   })
 
   it('close wakes both sides, refuses writes and leaves written records readable', async () => {
