@@ -5,11 +5,12 @@
  */
 import { fork } from 'node:child_process'
 import net from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { TandemError } from '../src/errors.js'
 import { assert } from '../src/util/assert.js'
 import { commitLoops, expectedValueSum } from './commit.bench.js'
-import { openHaPair, type HaChannel, type HaSetup } from './ha-pair.js'
+import { openHaPair, type HaChannel, type HaPair, type HaSetup } from './ha-pair.js'
 import {
   isSkipped,
   ratioTarget,
@@ -17,6 +18,7 @@ import {
   type BenchCase,
   type BenchSuite,
   type HarnessOptions,
+  type LatencyRecorder,
   type RunOutcome,
   type Target,
 } from './harness.js'
@@ -31,10 +33,13 @@ export interface ReplicationParams {
   readonly batch: number
   /** Concurrent committers of the many-committers case. */
   readonly committers: number
+  /** Commits per second of the paced case. */
+  readonly pacedRate: number
 }
 
 const ONE_IN_FLIGHT = 'one commit in flight'
 const THROUGHPUT = 'many commits in flight'
+const PACED = 'paced commits'
 const MESSAGE_BYTES = 64
 
 interface EchoPair {
@@ -197,16 +202,50 @@ function redisCase(
   }
 }
 
-/** How a tandemdb case commits: `loops` async loops, each writing `burst` then awaiting them. */
-type CommitShape = (params: ReplicationParams) => { loops: number; burst: number }
+/** How a tandemdb case commits, from commit number `first` until the budget is spent. */
+type Drive = (
+  pair: HaPair,
+  first: number,
+  params: ReplicationParams,
+  budgetMs: number,
+  latency: LatencyRecorder,
+) => Promise<{ ops: number; elapsedMs: number }>
 
-/** One tandemdb case: a master and a replica in `setup` over `channel`, committing in `shape`. */
+/** `loops` async loops, each writing `burst` commits then awaiting their durables. */
+function loops(shape: (params: ReplicationParams) => { loops: number; burst: number }): Drive {
+  return (pair, first, params, budgetMs, latency) => {
+    const { loops: count, burst } = shape(params)
+    return commitLoops(pair, first, count, burst, budgetMs, latency)
+  }
+}
+
+/**
+ * Commits at `pacedRate` per second: every millisecond, the commits due by then are written
+ * and their durables awaited; the lag then shows what a replica adds when it keeps up.
+ */
+const paced: Drive = async (pair, first, { pacedRate }, budgetMs, latency) => {
+  const started = performance.now()
+  let next = first
+  for (let now = started; now - started < budgetMs; now = performance.now()) {
+    const due = first + Math.floor(((now - started) * pacedRate) / 1000)
+    if (due > next) {
+      const pending: Promise<unknown>[] = []
+      for (; next < due; next++) pending.push(pair.commit(next))
+      await Promise.all(pending)
+      latency.record(performance.now() - now, pending.length)
+    }
+    await sleep(1)
+  }
+  return { ops: next - first, elapsedMs: performance.now() - started }
+}
+
+/** One tandemdb case: a master and a replica in `setup` over `channel`, committing by `drive`. */
 function tandemCase(
   workload: string,
   system: string,
   channel: HaChannel,
   setup: HaSetup,
-  shape: CommitShape,
+  drive: Drive,
 ): BenchCase<ReplicationParams> {
   return {
     workload,
@@ -218,8 +257,7 @@ function tandemCase(
       return {
         async run({ budgetMs, latency, lag }): Promise<RunOutcome> {
           pair.recordLagInto(lag)
-          const { loops, burst } = shape(params)
-          const timed = await commitLoops(pair, commits, loops, burst, budgetMs, latency)
+          const timed = await drive(pair, commits, params, budgetMs, latency)
           commits += timed.ops
           const checksum = await pair.replicaValueSum()
           return { ...timed, checksum, expectedChecksum: expectedValueSum(commits, params.keys) }
@@ -236,9 +274,10 @@ const SYNC_100 = 'tandemdb sync, window 100'
 const SYNC_MANY = 'tandemdb sync, window 1, 64 committers'
 const ASYNC = 'tandemdb async'
 const sync1: HaSetup = { mode: 'sync', windowSize: 1 }
-const one: CommitShape = () => ({ loops: 1, burst: 1 })
-const many: CommitShape = ({ committers }) => ({ loops: committers, burst: 1 })
-const bursts: CommitShape = ({ batch }) => ({ loops: 1, burst: batch })
+const one = loops(() => ({ loops: 1, burst: 1 }))
+const many = loops(({ committers }) => ({ loops: committers, burst: 1 }))
+const bursts = loops(({ batch }) => ({ loops: 1, burst: batch }))
+const async1: HaSetup = { mode: 'async', windowSize: 1 }
 
 function tandemCases(): BenchCase<ReplicationParams>[] {
   return [
@@ -247,9 +286,8 @@ function tandemCases(): BenchCase<ReplicationParams>[] {
     ...CHANNELS.map((channel) =>
       tandemCase(THROUGHPUT, SYNC_100, channel, { mode: 'sync', windowSize: 100 }, bursts),
     ),
-    ...CHANNELS.map((channel) =>
-      tandemCase(THROUGHPUT, ASYNC, channel, { mode: 'async', windowSize: 1 }, bursts),
-    ),
+    ...CHANNELS.map((channel) => tandemCase(THROUGHPUT, ASYNC, channel, async1, bursts)),
+    ...CHANNELS.map((channel) => tandemCase(PACED, ASYNC, channel, async1, paced)),
   ]
 }
 
@@ -282,7 +320,12 @@ function replicationTargets(): Target[] {
 export const replicationSuite: BenchSuite<ReplicationParams> = {
   name: 'replication',
   title: 'Replication: commits a replica hears of, on the loopback',
-  params: { keys: [100, 1_000], batch: [100, 1_000], committers: [4, 64] },
+  params: {
+    keys: [100, 1_000],
+    batch: [100, 1_000],
+    committers: [4, 64],
+    pacedRate: [1_000, 10_000],
+  },
   cases: [
     pingPongCase(),
     redisCase(ONE_IN_FLIGHT, 'Redis SET + WAIT 1 0', false, async (master, i, { keys }) => {
@@ -313,6 +356,8 @@ export const replicationSuite: BenchSuite<ReplicationParams> = {
     'tandemdb sync, window 1: one async loop awaiting each durable; 64 committers: 64 such ' +
       'loops; window 100 and async: bursts of 1,000 writes, then await their durables ' +
       '(the event loop turns once between bursts).',
+    'paced: the async master at 10,000 commits/s, written each millisecond as they fall ' +
+      'due (no reference: it shows the lag of a replica that keeps up; no target).',
     'replica lag: from write() returning on the master to the replica\'s commit hook ' +
       'hearing the same seq, on the wall clock of each process (performance.timeOrigin + ' +
       'now()), lined up by the IPC round trip that disagreed least (of 20).',
