@@ -28,6 +28,7 @@ import * as M from './messages.js'
 import type { Message, ReplicationMode, SyncKind } from './messages.js'
 import { notification, StopReason } from './notify.js'
 import type { NotificationName } from './notify.js'
+import { dropPerformed, readyList } from './ready.js'
 import type { AsyncStreamHandoff, CommitOutcome, Core, MasterNotification } from './ready.js'
 import type { MasterReady, Outbound } from './ready.js'
 import type { ChannelCounters, MasterStatus } from './status.js'
@@ -205,11 +206,11 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
 
   ready(): MasterReady {
     return Object.freeze({
-      messages: Object.freeze([...this.#messages]),
-      asyncStreams: Object.freeze([...this.#asyncStreams]),
-      closes: Object.freeze([...this.#closes]),
-      commitOutcomes: Object.freeze([...this.#outcomes]),
-      notifications: Object.freeze([...this.#notifications]),
+      messages: readyList(this.#messages),
+      asyncStreams: readyList(this.#asyncStreams),
+      closes: readyList(this.#closes),
+      commitOutcomes: readyList(this.#outcomes),
+      notifications: readyList(this.#notifications),
       stopped: this.#stoppedPending,
     })
   }
@@ -221,11 +222,11 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
   advance(ready: MasterReady): void {
     assert(ready.messages[0] === this.#messages[0], 'advance() got a Ready that is not waiting')
     assert(ready.commitOutcomes[0] === this.#outcomes[0], 'advance() got a stale Ready')
-    this.#messages.splice(0, ready.messages.length)
-    this.#asyncStreams.splice(0, ready.asyncStreams.length)
-    this.#closes.splice(0, ready.closes.length)
-    this.#outcomes.splice(0, ready.commitOutcomes.length)
-    this.#notifications.splice(0, ready.notifications.length)
+    dropPerformed(this.#messages, ready.messages.length)
+    dropPerformed(this.#asyncStreams, ready.asyncStreams.length)
+    dropPerformed(this.#closes, ready.closes.length)
+    dropPerformed(this.#outcomes, ready.commitOutcomes.length)
+    dropPerformed(this.#notifications, ready.notifications.length)
     if (ready.stopped) this.#stoppedPending = false
   }
 

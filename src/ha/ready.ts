@@ -124,3 +124,19 @@ export interface Core<Input, R> {
   /** Asserts the core's internal invariants (a failure is a bug: AssertionError). */
   invariants(): void
 }
+
+const NONE: readonly never[] = Object.freeze([])
+
+/**
+ * A frozen copy of a core's pending effects of one kind for its Ready. Most kinds are empty in
+ * most Readies (one per commit on the hot path): those share one frozen empty array.
+ */
+export function readyList<T>(pending: readonly T[]): readonly T[] {
+  return pending.length === 0 ? NONE : Object.freeze(pending.slice())
+}
+
+/** Drops the first `count` pending effects (what `advance` declares performed). */
+export function dropPerformed<T>(pending: T[], count: number): void {
+  if (count === 1) pending.shift()
+  else if (count > 0) pending.splice(0, count)
+}

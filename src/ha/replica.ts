@@ -19,6 +19,7 @@ import * as M from './messages.js'
 import type { Message, ReplicationMode, SyncKind } from './messages.js'
 import { notification, StopReason } from './notify.js'
 import type { Notification, NotificationName, StopReasonName } from './notify.js'
+import { dropPerformed, readyList } from './ready.js'
 import type { Core, ReplicaApply, ReplicaReady } from './ready.js'
 import type { ReplicaConfig } from './replica-config.js'
 import type { ReplicaState, ReplicaStatus } from './status.js'
@@ -166,10 +167,10 @@ export class ReplicaCore implements Core<ReplicaInput, ReplicaReady> {
 
   ready(): ReplicaReady {
     return Object.freeze({
-      applies: Object.freeze([...this.#applies]),
-      messages: Object.freeze([...this.#messages]),
+      applies: readyList(this.#applies),
+      messages: readyList(this.#messages),
       close: this.#close,
-      notifications: Object.freeze([...this.#notifications]),
+      notifications: readyList(this.#notifications),
       stopped: this.#stoppedReported ? null : this.#stopped,
     })
   }
@@ -178,9 +179,9 @@ export class ReplicaCore implements Core<ReplicaInput, ReplicaReady> {
   advance(ready: ReplicaReady): void {
     assert(ready.applies[0] === this.#applies[0], 'advance() got a Ready that is not waiting')
     assert(ready.messages[0] === this.#messages[0], 'advance() got a Ready that is not waiting')
-    this.#applies.splice(0, ready.applies.length)
-    this.#messages.splice(0, ready.messages.length)
-    this.#notifications.splice(0, ready.notifications.length)
+    dropPerformed(this.#applies, ready.applies.length)
+    dropPerformed(this.#messages, ready.messages.length)
+    dropPerformed(this.#notifications, ready.notifications.length)
     if (ready.close) this.#close = false
     if (ready.stopped !== null) this.#stoppedReported = true
   }
