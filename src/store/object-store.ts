@@ -107,7 +107,8 @@ export class ObjectStore implements HeapAccess {
   /** Undo records, UNDO_STRIDE numbers each; a typed array so that logging allocates nothing. */
   #undo = new Float64Array(4096)
   #undoLength = 0
-  #images = new Uint8Array(1024)
+  /** Slot images saved before updates, as 32-bit words (undo records hold word offsets). */
+  #images = new Uint32Array(256)
   #imagesLength = 0
 
   constructor(options: ObjectStoreOptions) {
@@ -334,16 +335,23 @@ export class ObjectStore implements HeapAccess {
   }
 
   #saveImage(store: ClassStore, page: Page, base: number, rid: number): void {
-    const bytes = store.slots.slotBytes
-    if (this.#imagesLength + bytes > this.#images.length) {
-      const grown = new Uint8Array(Math.max(this.#images.length * 2, this.#imagesLength + bytes))
-      grown.set(this.#images.subarray(0, this.#imagesLength))
+    // Slots are multiples of 8 bytes at 8-aligned offsets: copied as 32-bit words, in a loop
+    // (a slot is a few words; a subarray and a set would allocate and call out per update).
+    const words = store.slots.slotBytes >>> 2
+    const at = this.#imagesLength
+    if (at + words > this.#images.length) {
+      const grown = new Uint32Array(Math.max(this.#images.length * 2, at + words))
+      grown.set(this.#images.subarray(0, at))
       this.#images = grown
     }
-    this.#images.set(page.u8.subarray(base, base + bytes), this.#imagesLength)
-    this.#log(Undo.SlotImage, store.id, rid, this.#imagesLength)
-    this.#imagesLength += bytes
+    const images = this.#images
+    const source = page.u32
+    const from = base >>> 2
+    for (let i = 0; i < words; i++) images[at + i] = source[from + i] as number
+    this.#log(Undo.SlotImage, store.id, rid, at)
+    this.#imagesLength = at + words
   }
+
 
   /** Undoes every change after `mark`, newest first. */
   rollbackTo(mark: number): void {
@@ -387,7 +395,7 @@ export class ObjectStore implements HeapAccess {
       case Undo.SlotImage: {
         const slots = this.#class(a).slots
         const base = slots.offset(b)
-        slots.page(b).u8.set(this.#images.subarray(c, c + slots.slotBytes), base)
+        slots.page(b).u32.set(this.#images.subarray(c, c + (slots.slotBytes >>> 2)), base >>> 2)
         this.#imagesLength = c
         return
       }

@@ -40,9 +40,10 @@ function fieldExpression(field: ReadableField, i: number): string {
   let value: string
   // A plain number type reads its typed-array cell directly (booleans and others share the
   // view but convert, so only types whose reader IS the view reader are inlined).
-  if (access !== null && access.kind === 'number' && field.type.read === numberReader(access.view)) {
-    const shift = SHIFTS[access.view] as number
-    value = shift === 0 ? `page.${access.view}[${at}]` : `page.${access.view}[(${at}) >>> ${shift}]`
+  const view = access !== null && access.kind === 'number' ? access.view : null
+  if (view !== null && field.type.read === numberReader(view)) {
+    const shift = SHIFTS[view] as number
+    value = shift === 0 ? `page.${view}[${at}]` : `page.${view}[(${at}) >>> ${shift}]`
   } else {
     value = `readers[${i}](page, ${at}, heap)`
   }
@@ -66,7 +67,9 @@ function compile<T>(fields: readonly ReadableField[], body: string): T {
 /** Compiles the object reader of a layout whose fields are in dictionary order. */
 export function compileObjectReader(fields: readonly ReadableField[]): ObjectReader {
   assert(new Set(fields.map((field) => field.name)).size === fields.length, 'duplicate fields')
-  const entries = fields.map((field, i) => `${literalKey(field.name)}: ${fieldExpression(field, i)}`)
+  const entries = fields.map(
+    (field, i) => `${literalKey(field.name)}: ${fieldExpression(field, i)}`,
+  )
   return compile<ObjectReader>(fields, `{ ${entries.join(', ')} }`)
 }
 

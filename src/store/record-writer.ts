@@ -78,10 +78,11 @@ export function compileObjectNormalizer(
 function writeStatement(field: WritableField, i: number): string {
   const at = `base + ${field.offset}`
   const access = field.type.key
-  if (access !== null && access.kind === 'number' && field.type.write === numberWriter(access.view)) {
-    const shift = SHIFTS[access.view] as number
+  const view = access !== null && access.kind === 'number' ? access.view : null
+  if (view !== null && field.type.write === numberWriter(view)) {
+    const shift = SHIFTS[view] as number
     const cell = shift === 0 ? at : `(${at}) >>> ${shift}`
-    return `page.${access.view}[${cell}] = values[${i}]`
+    return `page.${view}[${cell}] = values[${i}]`
   }
   return `writers[${i}](page, ${at}, values[${i}], heap)`
 }
