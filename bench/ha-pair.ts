@@ -194,7 +194,12 @@ export async function openHaPair(
     recordLagInto: (recorder) => (lag = recorder),
     async replicaValueSum() {
       const seq = Number(master.getSequencer())
-      const reply = await replica.request({ type: 'collect', seq }, CATCH_UP_TIMEOUT_MS)
+      const request = { type: 'collect', seq, timeoutMs: CATCH_UP_TIMEOUT_MS } as const
+      const reply = await replica.request(request, CATCH_UP_TIMEOUT_MS + STOP_TIMEOUT_MS)
+      if (reply.type === 'behind') {
+        const message = `the replica did not catch up in ${CATCH_UP_TIMEOUT_MS} ms: ${reply.status}`
+        throw new TandemError('TDB_TIMEOUT', message)
+      }
       assert(reply.type === 'collected', 'the replica answers a collect with what it applied')
       for (let i = 0; i < reply.applied.length; i += 2) {
         const committedAt = times.of(reply.applied[i] as number)

@@ -4,8 +4,9 @@
  * the bench schema, attaches to the master, and notes when it applied each commit. The parent
  * asks over IPC:
  * - `{ type: 'clock' }` → `{ type: 'clock', nowMs }` (to line this clock up with its own);
- * - `{ type: 'collect', seq }` → once seq is applied: `{ type: 'collected', applied, sum }`,
- *   `applied` holding [seq, time] pairs since the last collect, `sum` the sum of the values;
+ * - `{ type: 'collect', seq, timeoutMs }` → once seq is applied: `{ type: 'collected',
+ *   applied, sum }`, `applied` holding [seq, time] pairs since the last collect, `sum` the sum
+ *   of the values; or, after timeoutMs, `{ type: 'behind', status }` saying where it stands;
  * - `{ type: 'stop' }` → detaches, closes, exits.
  */
 import { assert } from '../src/util/assert.js'
@@ -17,7 +18,7 @@ type ReplicaModule = typeof import('../src/node/ha-replica.js')
 /** A request from the parent. */
 export type ReplicaRequest =
   | { readonly type: 'clock' }
-  | { readonly type: 'collect'; readonly seq: number }
+  | { readonly type: 'collect'; readonly seq: number; readonly timeoutMs: number }
   | { readonly type: 'stop' }
 
 /** A message to the parent. */
@@ -26,6 +27,8 @@ export type ReplicaMessage =
   | { readonly type: 'skipped'; readonly reason: string }
   | { readonly type: 'clock'; readonly nowMs: number }
   | { readonly type: 'collected'; readonly applied: Float64Array; readonly sum: number }
+  /** The replica did not reach the seq in time: where it stands, and why if its session ended. */
+  | { readonly type: 'behind'; readonly status: string }
 
 const MEMORY_BYTES = 64 * 1024 * 1024
 
@@ -53,7 +56,20 @@ async function main(address: string): Promise<void> {
   })
   const replica = await module.HaReplica.attach(db, address)
   await replica.synced
+  let stopped: string | null = null
+  void replica.stopped.then((info) => {
+    stopped = info.code === null ? info.name : `${info.name} (${info.code})`
+  })
+  const behind = (seq: number): void => {
+    waiting = null
+    const { state, appliedSeq: seqApplied, receivedSeq } = replica.status()
+    const session = stopped === null ? `state ${state}` : `session ended: ${stopped}`
+    const status = `applied ${seqApplied}, received ${receivedSeq} of ${seq}; ${session}`
+    send({ type: 'behind', status })
+  }
+  let waitTimer: NodeJS.Timeout | undefined
   const collected = (): void => {
+    clearTimeout(waitTimer)
     waiting = null
     let sum = 0
     db.read((tx) => {
@@ -65,8 +81,9 @@ async function main(address: string): Promise<void> {
   process.on('message', (request: ReplicaRequest) => {
     if (request.type === 'clock') send({ type: 'clock', nowMs: wallNowMs() })
     else if (request.type === 'collect') {
-      if (appliedSeq >= request.seq) collected()
-      else waiting = { seq: request.seq, reply: collected }
+      if (appliedSeq >= request.seq) return collected()
+      waiting = { seq: request.seq, reply: collected }
+      waitTimer = setTimeout(() => behind(request.seq), request.timeoutMs)
     } else {
       void (async () => {
         await replica.stop()
