@@ -9,7 +9,7 @@ import { configFromArgv, emit, say, serveRunner } from '../common/child.js'
 import { ChurnWriter, inspectHandlers, populate } from '../common/nodes.js'
 import { printingNotifier } from '../common/notify.js'
 import { loadSchema } from '../common/schema-file.js'
-import { statusLines } from '../common/status-table.js'
+import { formatStatus } from '../../src/node/ha-status-file.js'
 
 interface MasterConfig {
   readonly listen: readonly string[]
@@ -37,7 +37,7 @@ serveRunner(
       })
       const summary = [...statuses].map(([status, n]) => `${n} ${status}`).join(', ')
       say(who, `${count} transactions committed, durable: ${summary}`)
-      for (const line of statusLines(master.masterStatus())) say(who, line)
+      for (const line of formatStatus(master.masterStatus())) say(who, line)
       return { seq: db.getSequencer(), hash: db.contentHash(), ok: statuses.get('ok') ?? 0 }
     },
     stop: () => master.stop(),

@@ -9,7 +9,7 @@ import { configFromArgv, emit, say, serveRunner } from '../common/child.js'
 import { ChurnWriter, inspectHandlers, populate } from '../common/nodes.js'
 import { printingNotifier } from '../common/notify.js'
 import { loadSchema } from '../common/schema-file.js'
-import { statusLines } from '../common/status-table.js'
+import { formatStatus } from '../../src/node/ha-status-file.js'
 
 interface MasterConfig {
   readonly listen: string
@@ -44,7 +44,7 @@ serveRunner(
       master.detachAll()
     },
     printStatus() {
-      for (const line of statusLines(master.masterStatus())) say(who, line)
+      for (const line of formatStatus(master.masterStatus())) say(who, line)
       return master.status().map((r) => ({ sync: r.sync, bytesSent: r.bytesSent }))
     },
     stop: () => master.stop(),

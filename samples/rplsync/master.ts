@@ -10,7 +10,7 @@ import { configFromArgv, emit, say, serveRunner } from '../common/child.js'
 import { ChurnWriter, inspectHandlers, populate } from '../common/nodes.js'
 import { printingNotifier } from '../common/notify.js'
 import { loadSchema } from '../common/schema-file.js'
-import { statusLines } from '../common/status-table.js'
+import { formatStatus } from '../../src/node/ha-status-file.js'
 
 interface MasterConfig {
   readonly listen: string
@@ -81,7 +81,7 @@ serveRunner(
       return watched?.outcome ?? null
     },
     printStatus() {
-      for (const line of statusLines(master.masterStatus())) say(who, line)
+      for (const line of formatStatus(master.masterStatus())) say(who, line)
       return master.status().map((r) => ({ conn: r.conn, mode: r.mode, state: r.state }))
     },
     stop: () => master.stop(),

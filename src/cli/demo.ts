@@ -14,9 +14,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { TandemError } from '../errors.js'
-import type { MasterStatus } from '../ha/status.js'
 import { Database } from '../node/database.js'
 import { HaMaster } from '../node/ha-master.js'
+import { formatStatus } from '../node/ha-status-file.js'
 import type { Dictionary, IndexDef } from '../schema/dictionary.js'
 import { loadDictionary } from '../schema/load-dictionary.js'
 import type { ObjectValues, ReadTransaction } from '../txn/api.js'
@@ -392,7 +392,7 @@ class Demo {
     for (let tries = 0; !confirmed() && tries < 100; tries++) {
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
-    for (const line of statusTable(master.masterStatus())) this.#say(`  ${line}`)
+    for (const line of formatStatus(master.masterStatus())) this.#say(`  ${line}`)
   }
 
   async #stop(): Promise<void> {
@@ -453,25 +453,3 @@ function brief(object: ObjectValues | undefined): string {
   return fields.map(([name, value]) => `${name}=${String(value)}`).join(' ')
 }
 
-/** The master status as aligned lines: the master's own line, a header, one line per replica. */
-function statusTable(status: MasterStatus): string[] {
-  const header = ['conn', 'channel', 'mode', 'state', 'sync', 'confirmed', 'lag']
-  const rows = status.replicas.map((r) => [
-    String(r.conn),
-    r.channel,
-    r.mode ?? '-',
-    r.state,
-    r.sync ?? '-',
-    String(r.confirmedSeq),
-    String(r.lagTransactions),
-  ])
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)))
-  const line = (cells: string[]): string =>
-    cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()
-  return [
-    `sequencer ${status.seq}, ${status.mode} mode, window ${status.windowSize}, ` +
-      `backlog ${status.backlogLength}`,
-    line(header),
-    ...rows.map(line),
-  ]
-}
