@@ -3,6 +3,7 @@
  * same range starts, so that checksums can be compared with values computed here, apart from
  * any system under test.
  */
+import { seededRandom } from '../src/util/prng.js'
 
 /** One record of the benchmark class (schema/bench.mco `Record`). */
 export type BenchRecord = {
@@ -11,17 +12,7 @@ export type BenchRecord = {
   value: number
 }
 
-/** A small seeded generator (mulberry32): the same seed gives the same sequence everywhere. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { seededRandom }
 
 /** The keys 0 .. count-1 in a seeded random order (Fisher-Yates). */
 export function shuffledKeys(count: number, seed: number): Uint32Array {

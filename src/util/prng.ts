@@ -80,3 +80,19 @@ export class Prng {
 function rotateLeft(value: number, bits: number): number {
   return (value << bits) | (value >>> (32 - bits))
 }
+
+/**
+ * A seeded float generator in [0, 1) (mulberry32) for workloads: benchmark datasets and test
+ * data, the same sequence for the same seed everywhere. The simulator uses `Prng` instead,
+ * which stays in integers.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}

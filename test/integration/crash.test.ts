@@ -16,6 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { Database } from '../../src/node/database.js'
 import { loadDictionary } from '../../src/schema/load-dictionary.js'
 import { applyCommit, CRASH_SCHEMA } from './fixtures/crash-workload.mjs'
+import { seededRandom as prng } from '../../src/util/prng.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const CHILD = path.join(here, 'fixtures', 'crash-child.mjs')
@@ -26,16 +27,6 @@ const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandemdb-crash-'))
 
 afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }))
 
-function prng(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface RoundResult {
   readonly startSeq: bigint | null

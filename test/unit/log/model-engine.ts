@@ -10,6 +10,7 @@ import { decodeChangeSet, encodeChangeSet } from '../../../src/txn/change-set.js
 import type { CommitPolicy } from '../../../src/txn/commit-hook.js'
 import type { LogEngine, ScanPosition } from '../../../src/log/log-engine.js'
 import type { TransactionLog } from '../../../src/log/transaction-log.js'
+import { seededRandom as prng } from '../../../src/util/prng.js'
 
 interface StoredObject {
   classId: number
@@ -66,17 +67,7 @@ export class ModelEngine implements LogEngine {
   }
 }
 
-/** A deterministic PRNG (mulberry32) for seeded workloads. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { prng }
 
 /** Applies `ops` as the next commit of `engine` and hands it to the log; returns its seq. */
 export function commit(

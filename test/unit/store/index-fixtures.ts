@@ -5,6 +5,7 @@
  */
 import { StoreError } from '../../../src/errors.js'
 import type { KeyReader, MemoryBudget, SearchKey } from '../../../src/store/index-contract.js'
+import { seededRandom } from '../../../src/util/prng.js'
 
 export type KeyValue = number | string
 export type KeyValues = readonly KeyValue[]
@@ -159,14 +160,4 @@ export class ModelIndex {
   }
 }
 
-/** A small seeded PRNG (mulberry32) for deterministic workloads. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { seededRandom }

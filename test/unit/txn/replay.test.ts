@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { decodeChangeSet, encodeChangeSet } from '../../../src/txn/change-set.js'
 import { Engine } from '../../../src/txn/engine.js'
 import { classDef, dictionary, field, hash, list, tree, types } from './dictionary-fixtures.js'
+import { seededRandom as prng } from '../../../src/util/prng.js'
 
 const dict = dictionary([
   classDef(
@@ -32,17 +33,6 @@ const dict = dictionary([
   ),
 ])
 
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function randomWorkload(engine: Engine, seed: number, transactions: number): void {
   const random = prng(seed)
