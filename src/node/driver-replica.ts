@@ -26,8 +26,10 @@ export interface ReplicaLink {
 /** What the driver hands back to its owner (HaReplica). */
 export interface ReplicaDriverSink {
   notify(notification: Notification): void
-  /** The core stepped (its state may have changed). */
+  /** The core stepped (its state may have changed); the step's effects may still wait. */
   stepped(): void
+  /** The effects of every step so far were performed (notifications were handed out). */
+  performed?(): void
   /** The session is over. */
   stopped(stopped: NonNullable<ReplicaReady['stopped']>): void
 }
@@ -37,7 +39,7 @@ export class ReplicaDriver {
   readonly #clock: Clock
   readonly #engine: HaEngine
   readonly #sink: ReplicaDriverSink
-  readonly #queue: ReplicaInput[] = []
+  #queue: ReplicaInput[] = []
   #link: ReplicaLink | null = null
   /** Why this side is closing the link (a malformed frame), for its disconnect input. */
   #closeCode: ErrorCode | null = null
@@ -82,13 +84,29 @@ export class ReplicaDriver {
 
   /** A frame from the master; a malformed one closes the link with its decoding error. */
   frame(frame: Uint8Array): void {
+    this.queueFrame(frame)
+    this.run()
+  }
+
+  /**
+   * Queues a frame from the master without running the loop: the owner queues every frame of
+   * one read, then calls `run()` once, so that their change sets are applied and answered as
+   * one batch (one Ready, one Ack). A malformed frame closes the link with its decoding error.
+   */
+  queueFrame(frame: Uint8Array): void {
     const message = decodeMessage(frame)
     if (message instanceof ProtocolError) {
       this.#closeCode = message.code
       this.#link?.close()
       return
     }
-    this.input({ kind: 'received', message })
+    this.#push({ kind: 'received', message })
+  }
+
+  /** Closes the link because this side failed it (`code` is what the disconnect reports). */
+  failLink(code: ErrorCode): void {
+    this.#closeCode ??= code
+    this.#link?.close()
   }
 
   /** The link closed (`code` null: closed cleanly). */
@@ -98,27 +116,46 @@ export class ReplicaDriver {
 
   /** Queues an input and runs the loop unless already inside it (tick first when time moved). */
   input(input: ReplicaInput): void {
+    this.#push(input)
+    this.run()
+  }
+
+  /**
+   * Steps every queued input, then performs the Ready they produced, until the queue is empty
+   * (the answers to applies are inputs too). Stepping a batch before performing keeps the
+   * order of effects: the core only appends them.
+   */
+  run(): void {
+    if (this.#running) return
+    this.#running = true
+    try {
+      while (this.#queue.length > 0) {
+        // Inputs queued while this batch is stepped or performed go to the next batch.
+        const batch = this.#queue
+        this.#queue = []
+        for (const next of batch) {
+          this.#core.step(next)
+          this.#sink.stepped()
+        }
+        while (this.#core.hasReady()) {
+          const ready = this.#core.ready()
+          this.#perform(ready)
+          this.#core.advance(ready)
+        }
+        this.#sink.performed?.()
+      }
+    } finally {
+      this.#running = false
+    }
+  }
+
+  #push(input: ReplicaInput): void {
     const nowMs = this.#clock.nowMs()
     if (input.kind !== 'tick' && nowMs > this.#lastTickMs) {
       this.#queue.push({ kind: 'tick', nowMs })
     }
     if (input.kind === 'tick' || nowMs > this.#lastTickMs) this.#lastTickMs = nowMs
     this.#queue.push(input)
-    if (this.#running) return
-    this.#running = true
-    try {
-      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
-        this.#core.step(next)
-        while (this.#core.hasReady()) {
-          const ready = this.#core.ready()
-          this.#perform(ready)
-          this.#core.advance(ready)
-        }
-        this.#sink.stepped()
-      }
-    } finally {
-      this.#running = false
-    }
   }
 
   #perform(ready: ReplicaReady): void {

@@ -21,7 +21,7 @@
  */
 import type { Connection } from '../channels/channel.js'
 import { connect } from '../channels/registry.js'
-import { ReplicationError, TandemError } from '../errors.js'
+import { AssertionError, ReplicationError, TandemError } from '../errors.js'
 import type { ErrorCode } from '../errors.js'
 import { stopReasonName } from '../ha/notify.js'
 import type { StopReason, StopReasonName } from '../ha/notify.js'
@@ -81,7 +81,10 @@ export class HaReplica {
   readonly #driver: ReplicaDriver
   readonly #removeHook: () => void
   #connection: Connection | null = null
+  /** A run of the driver is queued for the end of the current burst of frames. */
+  #runQueued = false
   readonly #settle = {} as Record<'attached' | 'synced', (error: ReplicationError | null) => void>
+  readonly #reached = { attached: false, synced: false }
   #resolveStopped: (info: HaStopInfo) => void = () => undefined
   #stopInfo: HaStopInfo | null = null
 
@@ -111,6 +114,7 @@ export class HaReplica {
     this.#driver = new ReplicaDriver(this.#core, clock, engine, {
       notify: (notification) => deliverNotification(onNotify, notification),
       stepped: () => this.#onStepped(),
+      performed: () => this.#settleReached(),
       stopped: (stopped) => this.#onStopped(stopped.reason, stopped.code),
     })
     this.#removeHook = engine.addHook({
@@ -173,12 +177,36 @@ export class HaReplica {
       return
     }
     this.#connection = connection
-    connection.onFrame((frame) => this.#driver.frame(frame))
+    connection.onFrame((frame) => this.#onFrame(frame))
     connection.onClose((error) => this.#driver.disconnected(error?.code ?? null))
     this.#driver.connected({
       send: (frame) => connection.send(frame),
       close: () => connection.close(),
     })
+  }
+
+  /**
+   * Frames of one read arrive in one synchronous burst: they are queued, and the driver runs
+   * once at the end of the burst (a microtask later), so that their change sets are applied
+   * and acknowledged as one batch.
+   */
+  #onFrame(frame: Uint8Array): void {
+    this.#driver.queueFrame(frame)
+    if (this.#runQueued) return
+    this.#runQueued = true
+    queueMicrotask(() => this.#runDriver())
+  }
+
+  #runDriver(): void {
+    this.#runQueued = false
+    try {
+      this.#driver.run()
+    } catch (error) {
+      // As a channel does with a frame handler that throws: a bug of this node (an assertion)
+      // is never swallowed; anything else fails the link, never the process.
+      if (error instanceof AssertionError || !(error instanceof Error)) throw error
+      this.#driver.failLink(error instanceof TandemError ? error.code : 'TDB_FRAME_MALFORMED')
+    }
   }
 
   #settled(which: 'attached' | 'synced'): Promise<void> {
@@ -199,14 +227,22 @@ export class HaReplica {
 
   #onStepped(): void {
     // Past the handshake means accepted; a session that stops in the handshake never was.
+    // The promises settle once the step's notifications were handed out (`#settleReached`).
     const state = this.#core.state
     if (state === 'loading' || state === 'catching-up' || state === 'streaming') {
-      this.#settle.attached(null)
+      this.#reached.attached = true
     }
-    if (state === 'streaming') this.#settle.synced(null)
+    if (state === 'streaming') this.#reached.synced = true
+  }
+
+  #settleReached(): void {
+    if (this.#reached.attached) this.#settle.attached(null)
+    if (this.#reached.synced) this.#settle.synced(null)
   }
 
   #onStopped(reason: StopReason, code: ErrorCode | null): void {
+    // What the session reached before it stopped stays resolved.
+    this.#settleReached()
     const info: HaStopInfo = Object.freeze({ reason, name: stopReasonName(reason), code })
     this.#stopInfo = info
     this.#removeHook()

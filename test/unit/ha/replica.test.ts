@@ -389,3 +389,32 @@ describe('ReplicaCore stop reasons (eXtremeDB MCO_HA_REPLICA_STOP_REASON)', () =
     expect(replica.ready().stopped).toBeNull()
   })
 })
+
+describe('ReplicaCore batches (DESIGN.md "Replication": acks are cumulative)', () => {
+  it('answers a batch of applied change sets that each asked for an ack with one Ack', () => {
+    const replica = streamingReplica(5n)
+    for (const seq of [6n, 7n, 8n]) receive(replica, change(seq, true))
+    const applies = takeReplica(replica).applies
+    expect(applies.map((apply) => apply.kind)).toEqual(Array(3).fill('applyChangeSet'))
+    for (const seq of [6n, 7n, 8n]) replica.step({ kind: 'applied', seq })
+    expect(takeReplica(replica).messages).toEqual([M.Ack.create({ seq: 8n })])
+    expect(replica.status().appliedSeq).toBe(8n)
+  })
+
+  it('replaces a waiting Ack with a newer one, but never inside a Ready handed out', () => {
+    const replica = streamingReplica(5n)
+    receive(replica, change(6n, true))
+    replica.step({ kind: 'applied', seq: 6n })
+    receive(replica, change(7n, true))
+    replica.step({ kind: 'applied', seq: 7n })
+    expect(takeReplica(replica).messages).toEqual([M.Ack.create({ seq: 7n })])
+    receive(replica, change(8n, true))
+    replica.step({ kind: 'applied', seq: 8n })
+    const ready = replica.ready()
+    receive(replica, change(9n, true))
+    replica.step({ kind: 'applied', seq: 9n })
+    expect(ready.messages).toEqual([M.Ack.create({ seq: 8n })])
+    replica.advance(ready)
+    expect(takeReplica(replica).messages).toEqual([M.Ack.create({ seq: 9n })])
+  })
+})
