@@ -48,10 +48,12 @@ export interface AsyncSenderOptions {
 /** How often the worker reports byte counters for `status()`. */
 const COUNTERS_INTERVAL_MS = 200
 /**
- * The worker is woken at the end of the main thread's turn, so that a burst of commits costs
- * one wake-up and one socket write; it is woken at once when the ring is this fraction full.
+ * The worker is woken at the end of the main thread's turn, so that a burst of small commits
+ * costs one wake-up and one socket write; it is woken at once when the ring holds this
+ * fraction of its size, or WAKE_AT_BYTES_MAX, so that large change sets stream as they come.
  */
 const WAKE_AT_RING_FRACTION = 4
+const WAKE_AT_BYTES_MAX = 64 * 1024
 /** How long `stop` waits for the worker to close its sockets before terminating it. */
 const WORKER_STOP_TIMEOUT_MS = 5_000
 
@@ -86,7 +88,8 @@ export class AsyncSender implements MasterTransport {
     this.#ring = ring
     this.#options = options
     this.#events = events
-    this.#wakeAtBytes = Math.floor(ring.capacityBytes / WAKE_AT_RING_FRACTION)
+    const quarter = Math.floor(ring.capacityBytes / WAKE_AT_RING_FRACTION)
+    this.#wakeAtBytes = Math.min(WAKE_AT_BYTES_MAX, quarter)
   }
 
   /**
