@@ -22,6 +22,13 @@ export interface DatabaseView {
     from: ScanKey | null,
     maxObjects: number,
   ): { readonly ops: readonly ChangeOp[]; readonly next: ScanKey | null }
+  /**
+   * A rid bound of class `classId`: every object of the class stored now is at a rid below it.
+   * A hot load takes it per class when it begins and scans only below it: objects created
+   * later at or above it are forwarded with their change sets, so a load ends even while
+   * writers keep inserting.
+   */
+  slotHighWater(classId: number): number
   /** The database memory size, sent to replicas on attach. */
   readonly memorySizeBytes: number
 }

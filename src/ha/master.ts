@@ -56,6 +56,8 @@ interface ReplicaConn {
   lastSentAtMs: number
   /** Hot load: the last (classId, rid) scanned and sent; null before the first batch. */
   loadScannedTo: ScanKey | null
+  /** Hot load: per class, the rid bound taken when the load began (see DatabaseView). */
+  loadHighWater: ReadonlyMap<number, number> | null
   /** The sequencer that ends the initial sync (LoadEnd / StatefulEnd), acked to finish it. */
   endSeq: bigint
   /** True once the live stream was handed to the runtime's async sender. */
@@ -336,6 +338,7 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
       lastChangeSeq: NO_SEQ,
       lastSentAtMs: this.#nowMs,
       loadScannedTo: null,
+      loadHighWater: null,
       endSeq: NO_SEQ,
       handedOff: false,
     }
@@ -515,6 +518,9 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
     this.#notify(replica, 'DB_LOAD_BEGIN')
     this.#notify(replica, 'HOTSYNC')
     replica.state = 'loading'
+    replica.loadHighWater = new Map(
+      this.#config.classes.map((c) => [c.id, this.#view.slotHighWater(c.id)]),
+    )
     const batchObjects = this.#config.hotsyncMsgObjects
     this.#send(replica, M.LoadBegin.create({ masterSeq: this.#seq, batchObjects }))
     this.#sendLoadBatch(replica)
@@ -537,6 +543,13 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
     for (const [index, op] of scan.ops.entries()) {
       const key = { classId: op[1], rid: op[3] }
       assert(last === null || compareScanKeys(key, last) > 0, 'scan went backwards')
+      if (this.#createdDuringLoad(replica, key)) {
+        // This class is scanned to its bound: what lies beyond was forwarded live. The scan
+        // resumes at the next class, so a load ends however fast writers insert.
+        replica.loadScannedTo = { classId: key.classId, rid: Number.MAX_SAFE_INTEGER - 1 }
+        complete = false
+        break
+      }
       if (!this.#skipClassIds.includes(op[1])) {
         bytes += encodedSize(op)
         ops.push(op)
@@ -552,17 +565,26 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
   }
 
   /**
-   * A commit during a hot load reaches the loading replica only for objects the load already
-   * sent (at or before the scan position); later objects will be scanned with their new state.
+   * A commit during a hot load reaches the loading replica for objects the load already sent
+   * (at or before the scan position) and for objects created after the load began (at or past
+   * their class's bound, which the scan never reaches); other objects will be scanned with
+   * their new state.
    */
   #forwardDuringLoad(replica: ReplicaConn, seq: bigint, changeSet: Uint8Array): void {
     const position = replica.loadScannedTo
-    if (position === null) return
-    const ops = decodeChangeSet(changeSet).ops.filter(
-      (op) => compareScanKeys({ classId: op[1], rid: op[3] }, position) <= 0,
-    )
+    const ops = decodeChangeSet(changeSet).ops.filter((op) => {
+      const key = { classId: op[1], rid: op[3] }
+      const scanned = position !== null && compareScanKeys(key, position) <= 0
+      return scanned || this.#createdDuringLoad(replica, key)
+    })
     if (ops.length === 0) return
     this.#sendChange(replica, seq, encodeChangeSet({ seq, ops }), false)
+  }
+
+  /** True for a slot at or past its class's bound: its object was created during the load. */
+  #createdDuringLoad(replica: ReplicaConn, key: ScanKey): boolean {
+    const highWater = replica.loadHighWater?.get(key.classId)
+    return highWater !== undefined && key.rid >= highWater
   }
 
   #endLoad(replica: ReplicaConn): void {

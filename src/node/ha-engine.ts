@@ -19,6 +19,7 @@ export interface HaEngine {
     from: ScanKey | null,
     maxObjects: number,
   ): { readonly ops: readonly ChangeOp[]; readonly next: ScanKey | null }
+  slotHighWater(classId: number): number
   applyChangeSet(
     bytes: Uint8Array,
     options?: { isLocal?: (classId: number) => boolean; notifyHooks?: boolean },
@@ -47,6 +48,7 @@ export function engineView(engine: HaEngine): DatabaseView {
   return {
     getSequencer: () => engine.getSequencer(),
     scan: (from, maxObjects) => engine.scan(from, maxObjects),
+    slotHighWater: (classId) => engine.slotHighWater(classId),
     get memorySizeBytes() {
       return engine.memory.sizeBytes
     },

@@ -324,6 +324,16 @@ export class Engine {
     return { ops, next: null }
   }
 
+  /** A rid bound of a class: every object of it stored now is at a rid below it. */
+  slotHighWater(classId: number): number {
+    this.#checkOpen()
+    const owner = this.#store.classList.find((candidate) => candidate.id === classId)
+    if (owner === undefined) {
+      throw new TandemError('TDB_INVALID_ARGUMENT', `slotHighWater: no class with id ${classId}`)
+    }
+    return owner.slots.highWater
+  }
+
   /**
    * Inserts objects from a scan or snapshot (keeping their oids); not a commit: no sequencer
    * change, no hooks. Atomic per call.

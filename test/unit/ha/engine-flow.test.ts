@@ -41,6 +41,7 @@ function viewOf(engine: Engine): DatabaseView {
   return {
     getSequencer: () => engine.getSequencer(),
     scan: (from, maxObjects) => engine.scan(from, maxObjects),
+    slotHighWater: (classId) => engine.slotHighWater(classId),
     get memorySizeBytes() {
       return engine.memory.sizeBytes
     },

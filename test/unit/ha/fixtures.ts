@@ -67,6 +67,14 @@ export class FakeDb implements DatabaseView {
     return { ops, next: rest === undefined ? null : { classId: rest.classId, rid: rest.rid } }
   }
 
+  slotHighWater(classId: number): number {
+    let highWater = 0
+    for (const o of this.objects.values()) {
+      if (o.classId === classId) highWater = Math.max(highWater, o.rid + 1)
+    }
+    return highWater
+  }
+
   /** Runs one write "transaction" of ops built by `build`; returns its commit record. */
   commit(build: (tx: FakeTx) => void): CommitRecord {
     const tx = new FakeTx(this)
