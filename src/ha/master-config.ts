@@ -34,6 +34,11 @@ export interface MasterConfig {
   readonly hotsyncMsgObjects: number
   /** Approximate bytes per LoadBatch of a hot load (default 100 KiB). */
   readonly hotsyncMsgBytes: number
+  /**
+   * Hot-load batches sent per tick (eXtremeDB sends them back to back: hotsync_delay 0).
+   * Bounds what a slow replica can have queued from one tick.
+   */
+  readonly hotsyncBatchesPerTick: number
   /** Honour `local class` (default true): local classes are never sent. */
   readonly filter: boolean
   /** Every class of the master's dictionary. */
@@ -57,6 +62,7 @@ export const MASTER_DEFAULTS = Object.freeze({
   keepAliveIntervalMs: 1000,
   hotsyncMsgObjects: 100,
   hotsyncMsgBytes: 100 * 1024,
+  hotsyncBatchesPerTick: 8,
   filter: true,
   generation: 0,
 } as const satisfies Omit<MasterConfig, 'classes'>)
@@ -74,6 +80,7 @@ const INTEGER_RANGES: readonly (readonly [keyof MasterConfig, number, number])[]
   ['keepAliveIntervalMs', 1, 2 ** 31],
   ['hotsyncMsgObjects', 1, 1_000_000],
   ['hotsyncMsgBytes', 1024, 2 ** 30],
+  ['hotsyncBatchesPerTick', 1, 1024],
   ['generation', 0, Number.MAX_SAFE_INTEGER],
 ]
 

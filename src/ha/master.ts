@@ -311,7 +311,8 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
       this.#detach(replica.conn, `no ack of ${oldestRequest.seq} within synchTimeoutMs`)
       return
     }
-    if (replica.state === 'loading') this.#sendLoadBatch(replica)
+    const batches = this.#config.hotsyncBatchesPerTick
+    for (let i = 0; i < batches && replica.state === 'loading'; i++) this.#sendLoadBatch(replica)
     const idleMs = now - replica.lastSentAtMs
     if (replica.state !== 'handshake' && idleMs >= this.#config.keepAliveIntervalMs) {
       this.#send(replica, M.KeepAlive.create({}))

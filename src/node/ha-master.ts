@@ -82,6 +82,8 @@ export interface HaMasterOptions {
   readonly keepAliveIntervalMs?: number
   /** Objects per hot-load batch (default 100). */
   readonly hotsyncMsgObjects?: number
+  /** Hot-load batches sent per 5 ms tick (default 8). */
+  readonly hotsyncBatchesPerTick?: number
   /** Honour `local class` (default true). */
   readonly filter?: boolean
   /** The replication generation of this master's data (default 0). */
@@ -142,6 +144,7 @@ export class HaMaster {
       detachTimeoutMs: options.detachTimeoutMs,
       keepAliveIntervalMs: options.keepAliveIntervalMs,
       hotsyncMsgObjects: options.hotsyncMsgObjects,
+      hotsyncBatchesPerTick: options.hotsyncBatchesPerTick,
       filter: options.filter,
       generation: options.generation,
     })

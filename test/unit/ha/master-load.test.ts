@@ -24,7 +24,10 @@ function loadedMaster(options: Parameters<typeof makeMaster>[0] = {}) {
     oids.b1 = tx.insert(2, ['b1'], 1)
     oids.c0 = tx.insert(3, ['c0'], 0)
   })
-  const built = makeMaster({ transLogLength: 0, hotsyncMsgObjects: 2, ...options }, db)
+  const built = makeMaster(
+    { transLogLength: 0, hotsyncMsgObjects: 2, hotsyncBatchesPerTick: 1, ...options },
+    db,
+  )
   return { ...built, oids }
 }
 
@@ -61,6 +64,15 @@ describe('MasterCore hot load (DESIGN.md "Replication")', () => {
     expect(sentTo(last, 1)[1]).toEqual(M.LoadEnd.create({ seq: 1n }))
     expect(masterNotes(last, 1)).toEqual(['EOHOTSYNC'])
     expect(master.status().replicas[0]?.state).toBe('catching-up')
+  })
+
+  it('sends hotsyncBatchesPerTick batches a tick', () => {
+    const { master } = loadedMaster({ hotsyncBatchesPerTick: 2 })
+    attachReplica(master, 1)
+    master.step({ kind: 'tick', nowMs: 1 })
+    const sent = sentTo(takeMaster(master), 1)
+    expect(kinds(sent)).toEqual(['LoadBatch', 'LoadBatch', 'LoadEnd'])
+    expect(sent.slice(0, 2).map(batchKeys)).toEqual([['1:3', '2:0'], ['2:1']])
   })
 
   it('finishes the load on the ack of LoadEnd: DB_LOAD_OK, streaming', () => {
