@@ -248,10 +248,11 @@ export class ObjectStore implements HeapAccess {
       const page = slots.page(rid)
       const base = slots.offset(rid)
       this.#saveImage(store, page, base, rid)
+      const layout = store.layout
       for (let i = 0; i < fieldIndexes.length; i++) {
-        const field = store.layout.fields[fieldIndexes[i] as number] as FieldSlot
-        store.layout.freeField(page, base, field, this)
-        store.layout.writeField(page, base, field, values[i], this)
+        const index = fieldIndexes[i] as number
+        if (layout.hasRefs) layout.freeField(page, base, layout.fields[index] as FieldSlot, this)
+        layout.writeFieldAt(page, base, index, values[i], this)
       }
       for (const index of affected) this.#indexInsert(store, index, rid)
     } catch (error) {

@@ -17,8 +17,12 @@ import {
   type ValuesReader,
 } from './record-reader.js'
 import {
+  compileFieldNormalizer,
+  compileFieldWriter,
   compileObjectNormalizer,
   compileValuesWriter,
+  type FieldNormalizer,
+  type FieldWriter,
   type ObjectNormalizer,
   type ValuesWriter,
 } from './record-writer.js'
@@ -72,6 +76,10 @@ export class Layout {
   readonly normalizeFields: ObjectNormalizer
   /** Writes canonical values (dictionary order) into a zeroed or freed record at `base`. */
   readonly writeValues: ValuesWriter
+  /** `normalizeField` of the field at a dictionary index, through its own call site. */
+  readonly normalizeFieldAt: FieldNormalizer
+  /** `writeField` of the field at a dictionary index, through its own call site. */
+  readonly writeFieldAt: FieldWriter
 
   constructor(owner: string, defs: readonly FieldDef[], headerBytes: number, types: ValueType[]) {
     assert(defs.length === types.length, 'one type per field')
@@ -108,11 +116,14 @@ export class Layout {
     this.hasRefs = types.some((type) => type.hasRefs)
     this.readObject = compileObjectReader(slots)
     this.readValues = compileValuesReader(slots)
-    this.normalizeFields = compileObjectNormalizer(owner, slots, (index) => {
+    const rejectNull = (index: number): never => {
       this.normalizeField(slots[index] as FieldSlot, null)
       throw new AssertionError('a null value passed a field that is not nullable')
-    })
+    }
+    this.normalizeFields = compileObjectNormalizer(owner, slots, rejectNull)
     this.writeValues = compileValuesWriter(slots)
+    this.normalizeFieldAt = compileFieldNormalizer(owner, slots, rejectNull)
+    this.writeFieldAt = compileFieldWriter(slots)
   }
 
   /**

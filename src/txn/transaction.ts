@@ -402,7 +402,7 @@ export class WriteTx extends ReadTx implements WriteTransaction {
       const value = patch[name]
       if (value === undefined) continue
       fieldIndexes.push(field.index)
-      canonical.push(owner.layout.normalizeField(field, value))
+      canonical.push(owner.layout.normalizeFieldAt(field.index, value))
     }
     if (fieldIndexes.length === 0) return
     this.store.update(owner, rid, fieldIndexes, canonical)
