@@ -32,6 +32,11 @@ import type { FromWorker, SenderWorkerData, ToWorker } from './async-sender-prot
 /** Records, and bytes, handled before the loop yields to the event loop (sockets, control). */
 const RECORDS_PER_TURN = 4096
 const BYTES_PER_TURN = 1024 * 1024
+/**
+ * The longest the worker sleeps on an empty ring before it looks again. Wake-ups are
+ * notified, so this only bounds the delay should one be lost: the stream never stalls.
+ */
+const RING_RECHECK_MS = 50
 
 interface StreamState {
   readonly fromSeq: bigint
@@ -201,7 +206,7 @@ async function drainRing(): Promise<void> {
       await new Promise((resolve) => setImmediate(resolve))
       continue
     }
-    if ((await ring.waitReadable()) === 'closed' && ring.usedBytes() === 0) return
+    if ((await ring.waitReadable(RING_RECHECK_MS)) === 'closed' && ring.usedBytes() === 0) return
   }
 }
 

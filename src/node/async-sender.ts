@@ -54,6 +54,8 @@ const COUNTERS_INTERVAL_MS = 200
  */
 const WAKE_AT_RING_FRACTION = 4
 const WAKE_AT_BYTES_MAX = 64 * 1024
+/** The longest the overflow waits for ring room before it tries again. */
+const RING_RECHECK_MS = 50
 /** How long `stop` waits for the worker to close its sockets before terminating it. */
 const WORKER_STOP_TIMEOUT_MS = 5_000
 
@@ -270,7 +272,8 @@ export class AsyncSender implements MasterTransport {
           continue
         }
         const room = recordBytes(head) + RING_RECORD_HEADER_BYTES
-        if ((await this.#ring.waitWritable(room)) === 'closed') break
+        // The worker notifies when it frees room; the recheck only bounds a lost wake-up.
+        if ((await this.#ring.waitWritable(room, RING_RECHECK_MS)) === 'closed') break
       }
     } finally {
       this.#draining = false
