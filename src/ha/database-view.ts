@@ -29,6 +29,8 @@ export interface DatabaseView {
    * writers keep inserting.
    */
   slotHighWater(classId: number): number
+  /** The number of objects of class `classId` stored now (hot-load progress). */
+  objectCount(classId: number): number
   /** The database memory size, sent to replicas on attach. */
   readonly memorySizeBytes: number
 }

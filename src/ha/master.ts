@@ -58,6 +58,9 @@ interface ReplicaConn {
   loadScannedTo: ScanKey | null
   /** Hot load: per class, the rid bound taken when the load began (see DatabaseView). */
   loadHighWater: ReadonlyMap<number, number> | null
+  /** Hot-load progress: objects sent, of those there when the load began (null: no load). */
+  loadSentObjects: number
+  loadTotalObjects: number | null
   /** The sequencer that ends the initial sync (LoadEnd / StatefulEnd), acked to finish it. */
   endSeq: bigint
   /** True once the live stream was handed to the runtime's async sender. */
@@ -248,6 +251,8 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
         lagMs: this.#lagMs(replica.confirmedSeq),
         bytesSent: bytes?.bytesSent ?? null,
         bytesReceived: bytes?.bytesReceived ?? null,
+        loadSentObjects: replica.loadSentObjects,
+        loadTotalObjects: replica.loadTotalObjects,
       })
     }
     return {
@@ -340,6 +345,8 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
       lastSentAtMs: this.#nowMs,
       loadScannedTo: null,
       loadHighWater: null,
+      loadSentObjects: 0,
+      loadTotalObjects: null,
       endSeq: NO_SEQ,
       handedOff: false,
     }
@@ -522,6 +529,9 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
     replica.loadHighWater = new Map(
       this.#config.classes.map((c) => [c.id, this.#view.slotHighWater(c.id)]),
     )
+    replica.loadTotalObjects = this.#config.classes
+      .filter((c) => !this.#skipClassIds.includes(c.id))
+      .reduce((total, c) => total + this.#view.objectCount(c.id), 0)
     const batchObjects = this.#config.hotsyncMsgObjects
     this.#send(replica, M.LoadBegin.create({ masterSeq: this.#seq, batchObjects }))
     this.#sendLoadBatch(replica)
@@ -561,6 +571,7 @@ export class MasterCore implements Core<MasterInput, MasterReady> {
         break
       }
     }
+    replica.loadSentObjects += ops.length
     if (ops.length > 0) this.#send(replica, M.LoadBatch.create({ ops }))
     if (complete) this.#endLoad(replica)
   }

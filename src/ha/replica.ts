@@ -53,6 +53,8 @@ export class ReplicaCore implements Core<ReplicaInput, ReplicaReady> {
   readonly #startGeneration: number
   readonly #waitData: Timeout
   readonly #initial: Timeout
+  /** Objects received in load batches (progress of the initial load). */
+  #loadedObjects = 0
   #state: ReplicaState = 'idle'
   #nowMs: number
   #mode: ReplicationMode | null = null
@@ -110,6 +112,7 @@ export class ReplicaCore implements Core<ReplicaInput, ReplicaReady> {
       receivedSeq: this.#receivedSeq,
       masterGeneration: this.#masterGeneration,
       masterSeqAtAttach: this.#masterSeqAtAttach,
+      loadedObjects: this.#loadedObjects,
     }
   }
 
@@ -267,6 +270,7 @@ export class ReplicaCore implements Core<ReplicaInput, ReplicaReady> {
         return this.#onLoadBegin()
       case 'LoadBatch':
         if (state !== 'loading' || !this.#loadBegun) return this.#violation(message)
+        this.#loadedObjects += message.ops.length
         return this.#apply({ kind: 'loadObjects', ops: message.ops, skipClassIds: this.#skip() })
       case 'LoadEnd':
         if (state !== 'loading' || !this.#loadBegun) return this.#violation(message)

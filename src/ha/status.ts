@@ -38,6 +38,10 @@ export interface ReplicaConnStatus {
   readonly lagMs: number
   readonly bytesSent: number | null
   readonly bytesReceived: number | null
+  /** Hot-load progress: objects sent so far, of the replicated objects there when it began. */
+  readonly loadSentObjects: number
+  /** Replicated objects in the database when the load began; null when there was no load. */
+  readonly loadTotalObjects: number | null
 }
 
 export interface MasterStatus {
@@ -78,5 +82,7 @@ export interface ReplicaStatus {
   /** The highest sequencer received (applied or being applied). */
   readonly receivedSeq: bigint
   readonly masterGeneration: number | null
+  /** Initial-load progress: objects received in load batches so far. */
+  readonly loadedObjects: number
   readonly masterSeqAtAttach: bigint | null
 }

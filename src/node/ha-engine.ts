@@ -20,6 +20,7 @@ export interface HaEngine {
     maxObjects: number,
   ): { readonly ops: readonly ChangeOp[]; readonly next: ScanKey | null }
   slotHighWater(classId: number): number
+  objectCount(classId: number): number
   applyChangeSet(
     bytes: Uint8Array,
     options?: { isLocal?: (classId: number) => boolean; notifyHooks?: boolean },
@@ -49,6 +50,7 @@ export function engineView(engine: HaEngine): DatabaseView {
     getSequencer: () => engine.getSequencer(),
     scan: (from, maxObjects) => engine.scan(from, maxObjects),
     slotHighWater: (classId) => engine.slotHighWater(classId),
+    objectCount: (classId) => engine.objectCount(classId),
     get memorySizeBytes() {
       return engine.memory.sizeBytes
     },

@@ -83,9 +83,10 @@ export function formatStatus(status: MasterStatus): string[] {
     String(r.lagMs),
     r.bytesSent === null ? '-' : String(r.bytesSent),
     r.bytesReceived === null ? '-' : String(r.bytesReceived),
+    r.loadTotalObjects === null ? '-' : `${r.loadSentObjects}/${r.loadTotalObjects}`,
   ])
   const header = ['id', 'channel', 'mode', 'state', 'sync', 'confirmed', 'lag', 'lagMs']
-  header.push('sent', 'recv')
+  header.push('sent', 'recv', 'load')
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)))
   const line = (cells: readonly string[]) =>
     cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()

@@ -326,12 +326,21 @@ export class Engine {
 
   /** A rid bound of a class: every object of it stored now is at a rid below it. */
   slotHighWater(classId: number): number {
+    return this.#classById(classId, 'slotHighWater').slots.highWater
+  }
+
+  #classById(classId: number, caller: string) {
     this.#checkOpen()
     const owner = this.#store.classList.find((candidate) => candidate.id === classId)
     if (owner === undefined) {
-      throw new TandemError('TDB_INVALID_ARGUMENT', `slotHighWater: no class with id ${classId}`)
+      throw new TandemError('TDB_INVALID_ARGUMENT', `${caller}: no class with id ${classId}`)
     }
-    return owner.slots.highWater
+    return owner
+  }
+
+  /** The number of objects of a class stored now. */
+  objectCount(classId: number): number {
+    return this.#classById(classId, 'objectCount').slots.liveCount
   }
 
   /**

@@ -42,6 +42,7 @@ function viewOf(engine: Engine): DatabaseView {
     getSequencer: () => engine.getSequencer(),
     scan: (from, maxObjects) => engine.scan(from, maxObjects),
     slotHighWater: (classId) => engine.slotHighWater(classId),
+    objectCount: (classId) => engine.objectCount(classId),
     get memorySizeBytes() {
       return engine.memory.sizeBytes
     },

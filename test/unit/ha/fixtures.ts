@@ -75,6 +75,10 @@ export class FakeDb implements DatabaseView {
     return highWater
   }
 
+  objectCount(classId: number): number {
+    return [...this.objects.values()].filter((o) => o.classId === classId).length
+  }
+
   /** Runs one write "transaction" of ops built by `build`; returns its commit record. */
   commit(build: (tx: FakeTx) => void): CommitRecord {
     const tx = new FakeTx(this)

@@ -49,6 +49,8 @@ describe('MasterCore hot load (DESIGN.md "Replication")', () => {
     expect(batchKeys(sent[2])).toEqual(['1:0', '1:1'])
     expect(masterNotes(ready, 1)).toEqual(['CONNECTED', 'DB_LOAD_BEGIN', 'HOTSYNC'])
     expect(master.status().replicas[0]?.state).toBe('loading')
+    // Progress: 2 of the 5 replicated objects (the local class 3 is not counted).
+    expect(master.status().replicas[0]).toMatchObject({ loadSentObjects: 2, loadTotalObjects: 5 })
   })
 
   it('sends one batch per tick, skips local classes, and ends with LoadEnd and EOHOTSYNC', () => {

@@ -131,6 +131,7 @@ describe('ReplicaCore full load (DESIGN.md "Replication": full load)', () => {
     expect(ready.applies[0]).toEqual({ kind: 'loadObjects', ops, skipClassIds: [2] })
     expect(ready.applies[1]).toMatchObject({ kind: 'applyChangeSet', seq: 8n, skipClassIds: [2] })
     expect(ready.messages).toEqual([])
+    expect(replica.status().loadedObjects).toBe(1)
   })
 
   it('EOHOTSYNC (10) and DB_LOAD_OK (5) once LoadEnd is applied, then acks it', () => {
