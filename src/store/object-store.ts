@@ -30,6 +30,11 @@ export class ClassStore {
   readonly indexesOfField: readonly (readonly MaintainedIndex[])[]
   /** The index of every field, in order (an update of every field). */
   readonly allFields: readonly number[]
+  /**
+   * The rid of the object the transaction layer found last: a hint only, checked against the
+   * slot's oid before use (see ridOfOid in the transaction layer).
+   */
+  ridHint = 0
   #lastIndexName: string | null = null
   #lastIndex: StoreIndex | undefined = undefined
 

@@ -59,7 +59,14 @@ function wrongIndex(owner: ClassStore, index: StoreIndex, what: string): TandemE
 /** The rid of a live object of `owner` with this oid, or -1. */
 function ridOfOid(store: ObjectStore, owner: ClassStore, oid: Oid): number {
   if (!Number.isSafeInteger(oid) || oid <= 0) return -1
-  return store.oidMap.ridIn(oid, owner.id)
+  // A slot holding this oid is where the object lives (oids are unique; a free or reused slot
+  // holds 0 or another oid), so the slot of the last object found answers find-then-update
+  // without a trip through the oid map.
+  const hint = owner.ridHint
+  if (owner.slots.oidAt(hint) === oid) return hint
+  const rid = store.oidMap.ridIn(oid, owner.id)
+  if (rid >= 0) owner.ridHint = rid
+  return rid
 }
 
 export class ReadTx implements ReadTransaction, TxnLife {
@@ -102,7 +109,9 @@ export class ReadTx implements ReadTransaction, TxnLife {
     checkActive(this.life)
     const owner = resolveClass(this.store, cls)
     const rid = this.#findRid(owner, resolveIndex(owner, index), key)
-    return rid < 0 ? undefined : owner.slots.oidAt(rid)
+    if (rid < 0) return undefined
+    owner.ridHint = rid
+    return owner.slots.oidAt(rid)
   }
 
   #findRid(owner: ClassStore, index: StoreIndex, key: KeyValue): number {
