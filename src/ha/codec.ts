@@ -2,9 +2,9 @@
  * The wire form of replication messages: a msgpack array `[PROTOCOL_VERSION, tag, ...fields]`
  * where `tag` is the message's index in MESSAGE_KINDS, except for the per-commit messages
  * (Change, Ack, AckRequest), which have a fixed binary layout (codec-fixed.ts). Only this file
- * and codec-fixed.ts in src/ha touch bytes. Encoding validates the message first; decoding validates every field and
- * returns either a whole frozen message or a ProtocolError (TDB_FRAME_MALFORMED), never half
- * a message and never throws.
+ * and codec-fixed.ts in src/ha touch bytes. Encoding validates the message first; decoding
+ * validates every field and returns either a whole frozen message or a ProtocolError
+ * (TDB_FRAME_MALFORMED), never half a message and never throws.
  *
  * @example
  * const decoded = decodeMessage(encodeMessage(Ack.create({ seq: 4n })))
