@@ -228,11 +228,32 @@ export class Engine {
         { seq: changeSet.seq, sequencer: this.#sequencer },
       )
     }
-    const isLocal = options?.isLocal
+    const hasLocal = this.#applyOps(changeSet.ops, options?.isLocal, false)
+    this.#sequencer = changeSet.seq
+    if (options?.notifyHooks !== false) {
+      const policy = this.defaultPolicy
+      this.#notify({ seq: changeSet.seq, changeSet: bytes, hasLocal, origin: 'replicated', policy })
+    }
+    return changeSet.seq
+  }
+
+  /**
+   * Applies ops from elsewhere (a master, the log, a snapshot) as one atomic unit, skipping
+   * the classes `isLocal` names; any failure rolls all of them back. Returns whether an op
+   * was on a class that is local here.
+   */
+  #applyOps(
+    ops: readonly ChangeOp[],
+    isLocal: ((classId: number) => boolean) | undefined,
+    insertsOnly: boolean,
+  ): boolean {
     let hasLocal = false
     this.#begin()
     try {
-      for (const op of changeSet.ops) {
+      for (const op of ops) {
+        if (insertsOnly && op[0] !== 1) {
+          throw new ProtocolError('TDB_PROTOCOL', `loadObjects takes insert ops, got kind ${op[0]}`)
+        }
         const owner = this.#opClass(op)
         if (owner.def.local) hasLocal = true
         if (isLocal !== undefined && isLocal(op[1])) continue
@@ -245,12 +266,7 @@ export class Engine {
       this.#writing = false
     }
     this.#store.commit()
-    this.#sequencer = changeSet.seq
-    if (options?.notifyHooks !== false) {
-      const policy = this.defaultPolicy
-      this.#notify({ seq: changeSet.seq, changeSet: bytes, hasLocal, origin: 'replicated', policy })
-    }
-    return changeSet.seq
+    return hasLocal
   }
 
   #opClass(op: ChangeOp): ClassStore {
@@ -350,23 +366,7 @@ export class Engine {
   loadObjects(ops: readonly ChangeOp[], isLocal?: (classId: number) => boolean): void {
     this.#checkOpen()
     this.#checkIdle('loadObjects')
-    this.#begin()
-    try {
-      for (const op of ops) {
-        if (op[0] !== 1) {
-          throw new ProtocolError('TDB_PROTOCOL', `loadObjects takes insert ops, got kind ${op[0]}`)
-        }
-        const owner = this.#opClass(op)
-        if (isLocal !== undefined && isLocal(op[1])) continue
-        this.#applyOp(owner, op)
-      }
-    } catch (error) {
-      this.#rollback()
-      throw error
-    } finally {
-      this.#writing = false
-    }
-    this.#store.commit()
+    this.#applyOps(ops, isLocal, true)
   }
 
   /** Removes every object (start of a full load); keeps the sequencer. Tells the hooks. */

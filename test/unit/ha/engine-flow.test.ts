@@ -11,42 +11,22 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ProtocolError } from '../../../src/errors.js'
 import { decodeMessage, encodeMessage } from '../../../src/ha/codec.js'
-import type { DatabaseView } from '../../../src/ha/database-view.js'
 import { MasterCore } from '../../../src/ha/master.js'
 import { masterConfig } from '../../../src/ha/master-config.js'
-import type { ClassInfo, Message } from '../../../src/ha/messages.js'
+import type { Message } from '../../../src/ha/messages.js'
 import type { ReplicaApply } from '../../../src/ha/ready.js'
 import { ReplicaCore } from '../../../src/ha/replica.js'
 import { replicaConfig } from '../../../src/ha/replica-config.js'
 import { loadDictionary } from '../../../src/schema/load-dictionary.js'
 import type { CommitRecord } from '../../../src/txn/commit-hook.js'
 import { Engine } from '../../../src/txn/engine.js'
+import { classInfos, engineView } from '../../../src/node/ha-engine.js'
 
 const schemaDir = join(import.meta.dirname, '..', '..', '..', 'schema')
 
 function engineOf(file: string): Engine {
   const dictionary = loadDictionary(readFileSync(join(schemaDir, file), 'utf8'), file)
   return new Engine({ dictionary, memorySize: 8 << 20 })
-}
-
-function classesOf(engine: Engine): ClassInfo[] {
-  return engine.dictionary.classes.map((c) => ({
-    id: c.id,
-    shapeHash: c.shapeHash,
-    local: c.local,
-  }))
-}
-
-function viewOf(engine: Engine): DatabaseView {
-  return {
-    getSequencer: () => engine.getSequencer(),
-    scan: (from, maxObjects) => engine.scan(from, maxObjects),
-    slotHighWater: (classId) => engine.slotHighWater(classId),
-    objectCount: (classId) => engine.objectCount(classId),
-    get memorySizeBytes() {
-      return engine.memory.sizeBytes
-    },
-  }
 }
 
 function perform(engine: Engine, effect: ReplicaApply): bigint | null {
@@ -81,8 +61,8 @@ describe('cores over real Engines: the hafilter sample (DESIGN.md "Replication")
     const masterDb = engineOf('filtermstdb.mco')
     const replicaDb = engineOf('filterrpldb.mco')
     const master = new MasterCore(
-      masterConfig({ classes: classesOf(masterDb), transLogLength: 0, hotsyncMsgObjects: 7 }),
-      viewOf(masterDb),
+      masterConfig({ classes: classInfos(masterDb.dictionary), transLogLength: 0, hotsyncMsgObjects: 7 }),
+      engineView(masterDb),
     )
     const records: CommitRecord[] = []
     masterDb.addHook({
@@ -100,7 +80,7 @@ describe('cores over real Engines: the hafilter sample (DESIGN.md "Replication")
     for (let round = 0; round < 10; round++) writeRound(round)
 
     const replica = new ReplicaCore(
-      replicaConfig({ dbName: 'filterrpldb', classes: classesOf(replicaDb) }),
+      replicaConfig({ dbName: 'filterrpldb', classes: classInfos(replicaDb.dictionary) }),
       { seq: replicaDb.getSequencer(), generation: 0 },
     )
     const toReplica: Uint8Array[] = []
